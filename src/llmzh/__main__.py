@@ -1,0 +1,3 @@
+from llmzh.cli import main
+
+main()

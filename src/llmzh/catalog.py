@@ -1,0 +1,563 @@
+"""Load `models.yaml` into frozen records, rejecting anything malformed with file, line and field path."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import math
+import os
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from llmzh.errors import CatalogError, NotFoundError
+from llmzh.schema import (
+    Catalog,
+    Entry,
+    Figure,
+    Model,
+    Project,
+    Text,
+    Variant,
+)
+
+ENV_CATALOG = "LLMZH_CATALOG"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+PathKey = str | int
+# A step into the YAML document: the raw key or index, and how to show it (an id where the item has one).
+Step = tuple[PathKey, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a catalog file, located as precisely as YAML allows."""
+
+    file: str
+    path: tuple[Step, ...]
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field_path = _show_path(self.path)
+        return f"{where}: {field_path}: {self.message}" if field_path else f"{where}: {self.message}"
+
+
+def _show_path(path: tuple[Step, ...]) -> str:
+    out = ""
+    for key, label in path:
+        if isinstance(key, int):
+            out += f"[{label}]"
+        else:
+            out += f".{label}" if out else label
+    return out
+
+
+# ---------------------------------------------------------------- locating the catalog
+
+
+def default_catalog_path() -> Path:
+    """The catalog shipped in the wheel, or the repository's `data/models.yaml` in a source checkout."""
+    packaged = Path(__file__).parent / "data" / "models.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / "models.yaml"
+
+
+def catalog_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--catalog` first, then `LLMZH_CATALOG`, then the built-in catalog."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_CATALOG)
+    if env:
+        return Path(env)
+    return default_catalog_path()
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader that refuses duplicate mapping keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path) -> tuple[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogError(
+            [f"{path}: catalog file not found"],
+            hint=f"check --catalog / {ENV_CATALOG}, or unset them to use the built-in catalog",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CatalogError([f"{path}{line}: malformed YAML: {reason}"]) from exc
+    return text, data
+
+
+def _line_of(text: str, path: tuple[Step, ...]) -> int | None:
+    """Line of the node at `path`, found by composing the document only when something is wrong."""
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key, _ in path:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            for key_node, value_node in node.value:
+                if key_node.value == key:
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# ---------------------------------------------------------------- conversion into dataclasses
+
+
+class _Invalid:
+    pass
+
+
+_INVALID = _Invalid()
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = hints
+    return hints
+
+
+class _Converter:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def fail(self, path: tuple[Step, ...], message: str) -> _Invalid:
+        self.problems.append(Problem(self.file, path, message))
+        return _INVALID
+
+    def convert(self, tp: Any, raw: Any, path: tuple[Step, ...]) -> Any:
+        origin = typing.get_origin(tp)
+        if origin is types.UnionType or origin is typing.Union:
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if raw is None:
+                return None
+            return self.convert(args[0], raw, path)
+        if tp is Text:
+            return self._text(raw, path)
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            return self._dataclass(tp, raw, path)
+        if origin is tuple:
+            return self._tuple(typing.get_args(tp)[0], raw, path)
+        if origin is Mapping or origin is dict:
+            return self._scalar_map(raw, path)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return self._enum(tp, raw, path)
+        if tp is str:
+            if isinstance(raw, datetime.date):
+                return raw.isoformat()
+            if not isinstance(raw, str) or not raw.strip():
+                return self.fail(path, f"expected a non-empty string, got {_describe(raw)}")
+            return raw
+        if tp is bool:
+            if not isinstance(raw, bool):
+                return self.fail(path, f"expected true or false, got {_describe(raw)}")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                return self.fail(path, f"expected a whole number, got {_describe(raw)}")
+            if raw < 0:
+                return self.fail(path, f"must not be negative, got {raw}")
+            return raw
+        if tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                return self.fail(path, f"expected a number, got {_describe(raw)}")
+            if not math.isfinite(raw) or raw < 0:
+                return self.fail(path, f"must be a finite number ≥ 0, got {raw}")
+            return float(raw)
+        raise TypeError(f"unsupported catalog type {tp!r}")  # a bug in schema.py, not user input
+
+    def _text(self, raw: Any, path: tuple[Step, ...]) -> Text | _Invalid:
+        if isinstance(raw, str) and raw.strip():
+            return Text(zh=raw, en=raw)
+        if isinstance(raw, Mapping):
+            unknown = sorted(str(k) for k in raw if k not in ("zh", "en"))
+            if unknown:
+                return self.fail(path + ((unknown[0], unknown[0]),), "unknown key; a text has only 'zh' and 'en'")
+            zh, en = raw.get("zh"), raw.get("en")
+            for key, value in (("zh", zh), ("en", en)):
+                if value is not None and (not isinstance(value, str) or not value.strip()):
+                    return self.fail(path + ((key, key),), f"expected a non-empty string, got {_describe(value)}")
+            if zh is None and en is None:
+                return self.fail(path, "a text needs 'zh' or 'en'")
+            return Text(zh=str(zh or en), en=str(en or zh))
+        return self.fail(path, f"expected a string or {{zh: ..., en: ...}}, got {_describe(raw)}")
+
+    def _dataclass(self, cls: type, raw: Any, path: tuple[Step, ...]) -> Any:
+        if not isinstance(raw, Mapping):
+            return self.fail(path, f"expected a mapping for {cls.__name__}, got {_describe(raw)}")
+        hints = _hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        ok = True
+        for key in raw:
+            if key not in fields:
+                known = ", ".join(fields)
+                self.fail(path + ((str(key), str(key)),), f"unknown key (expected one of: {known})")
+                ok = False
+        values: dict[str, Any] = {}
+        for name, f in fields.items():
+            if name not in raw:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    self.fail(path, f"missing required key '{name}'")
+                    ok = False
+                continue
+            value = self.convert(hints[name], raw[name], path + ((name, name),))
+            if value is _INVALID:
+                ok = False
+            else:
+                values[name] = value
+        if not ok:
+            return _INVALID
+        return cls(**values)
+
+    def _tuple(self, item_tp: Any, raw: Any, path: tuple[Step, ...]) -> tuple[Any, ...] | _Invalid:
+        if raw is None:
+            return ()
+        if isinstance(raw, (str, Mapping)) or not isinstance(raw, list):
+            return self.fail(path, f"expected a list, got {_describe(raw)}")
+        items = []
+        ok = True
+        for i, item in enumerate(raw):
+            label = str(item["id"]) if isinstance(item, Mapping) and isinstance(item.get("id"), str) else str(i)
+            value = self.convert(item_tp, item, path + ((i, label),))
+            ok = ok and value is not _INVALID
+            items.append(value)
+        return tuple(items) if ok else _INVALID
+
+    def _scalar_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+        if not isinstance(raw, Mapping):
+            return self.fail(path, f"expected a mapping, got {_describe(raw)}")
+        for key, value in raw.items():
+            if not isinstance(key, str):
+                return self.fail(path, f"keys must be strings, got {_describe(key)}")
+            if value is not None and not isinstance(value, (str, int, float, bool)):
+                return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
+        return types.MappingProxyType(dict(raw))
+
+    def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
+        allowed = [str(m.value) for m in cls]
+        if isinstance(raw, str) and raw in allowed:
+            return cls(raw)
+        what = {"Quant": "quant level", "Commercial": "commercial term"}.get(cls.__name__, cls.__name__.lower())
+        return self.fail(path, f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}")
+
+
+def _describe(raw: Any) -> str:
+    if raw is None:
+        return "nothing"
+    if isinstance(raw, bool):
+        return f"boolean {raw}"
+    if isinstance(raw, (int, float)):
+        return f"number {raw}"
+    if isinstance(raw, str):
+        return f"text {raw!r}"
+    if isinstance(raw, Mapping):
+        return "a mapping"
+    if isinstance(raw, list):
+        return "a list"
+    return type(raw).__name__
+
+
+# ---------------------------------------------------------------- semantic checks
+
+
+def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
+    """Ids unique and well-formed, references resolvable, figures positive, repo ids well-formed."""
+    problems: list[Problem] = []
+    owners: dict[str, tuple[str, tuple[Step, ...], str]] = {}  # id -> (kind, path, project id)
+
+    def claim(ident: str, kind: str, path: tuple[Step, ...], project_id: str) -> None:
+        if not ID_PATTERN.match(ident):
+            problems.append(
+                Problem(
+                    file, path + (("id", "id"),), f"id {ident!r} must be lower-case letters, digits, '.', '_' or '-'"
+                )
+            )
+        previous = owners.get(ident)
+        if previous is None:
+            owners[ident] = (kind, path, project_id)
+            return
+        prev_kind, prev_path, prev_project = previous
+        # A project with a single model may share its id with that model.
+        if {prev_kind, kind} == {"project", "model"} and prev_project == project_id:
+            return
+        problems.append(
+            Problem(
+                file,
+                path + (("id", "id"),),
+                f"duplicate id {ident!r} (already used by the {prev_kind} at {_show_path(prev_path)})",
+            )
+        )
+
+    variant_ids: set[str] = set()
+    model_ids: set[str] = set()
+    for pi, project in enumerate(projects):
+        ppath: tuple[Step, ...] = (("projects", "projects"), (pi, project.id))
+        claim(project.id, "project", ppath, project.id)
+        if not project.models:
+            problems.append(Problem(file, ppath + (("models", "models"),), "a project needs at least one model"))
+        for mi, model in enumerate(project.models):
+            mpath = ppath + (("models", "models"), (mi, model.id))
+            claim(model.id, "model", mpath, project.id)
+            model_ids.add(model.id)
+            if not model.variants:
+                problems.append(
+                    Problem(file, mpath + (("variants", "variants"),), "a model needs at least one variant")
+                )
+            for vi, variant in enumerate(model.variants):
+                vpath = mpath + (("variants", "variants"), (vi, variant.id))
+                claim(variant.id, "variant", vpath, project.id)
+                variant_ids.add(variant.id)
+    for pi, project in enumerate(projects):
+        ppath = (("projects", "projects"), (pi, project.id))
+        for mi, model in enumerate(project.models):
+            mpath = ppath + (("models", "models"), (mi, model.id))
+            if model.release_date and not DATE_PATTERN.match(model.release_date.value):
+                problems.append(
+                    Problem(
+                        file,
+                        mpath + (("release_date", "release_date"), ("value", "value")),
+                        f"expected a date YYYY-MM-DD or YYYY-MM, got {model.release_date.value!r}",
+                    )
+                )
+            base = model.base_weights
+            if base is not None:
+                bpath = mpath + (("base_weights", "base_weights"),)
+                if base.model is not None and base.model not in model_ids:
+                    problems.append(
+                        Problem(file, bpath + (("model", "model"),), f"refers to unknown model {base.model!r}")
+                    )
+                for repo in (base.repo, *base.alternatives):
+                    if repo is not None and not REPO_PATTERN.match(repo):
+                        problems.append(Problem(file, bpath, f"malformed Hub repo id {repo!r} (expected owner/name)"))
+            for vi, variant in enumerate(model.variants):
+                vpath = mpath + (("variants", "variants"), (vi, variant.id))
+                for name in ("vram_gb", "finetune_vram_gb", "ram_gb"):
+                    fig = getattr(variant, name)
+                    if fig is not None:
+                        problems.extend(_figure_problems(fig, vpath + ((name, name),), file))
+                for repo in (variant.repo, *variant.also_at):
+                    if repo is not None and not REPO_PATTERN.match(repo):
+                        problems.append(
+                            Problem(
+                                file,
+                                vpath + (("repo", "repo"),),
+                                f"malformed Hub repo id {repo!r} (expected owner/name)",
+                            )
+                        )
+                if variant.quantize_from is not None and variant.quantize_from not in variant_ids:
+                    problems.append(
+                        Problem(
+                            file,
+                            vpath + (("quantize_from", "quantize_from"),),
+                            f"refers to unknown variant {variant.quantize_from!r}",
+                        )
+                    )
+                if variant.repo is None and variant.quantize_from is None:
+                    problems.append(
+                        Problem(
+                            file,
+                            vpath,
+                            "a variant needs a Hub 'repo' or 'quantize_from' (the variant quantized at load time)",
+                        )
+                    )
+            for name in ("params_b", "context_length"):
+                fig = getattr(model, name)
+                if fig is not None:
+                    problems.extend(_figure_problems(fig, mpath + ((name, name),), file))
+    return problems
+
+
+def _figure_problems(fig: Figure, path: tuple[Step, ...], file: str) -> list[Problem]:
+    if fig.value <= 0:
+        return [Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}")]
+    return []
+
+
+# ---------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    catalog: Catalog | None
+    problems: tuple[Problem, ...]
+
+
+def validate(path: Path) -> Validation:
+    """Parse and validate a catalog file, collecting every problem instead of stopping at the first."""
+    file = str(path)
+    text, data = _read_yaml(path)
+    conv = _Converter(file)
+    projects: Any = _INVALID
+    if not isinstance(data, Mapping):
+        conv.fail((), f"expected a mapping with 'projects' at the top, got {_describe(data)}")
+    else:
+        for key in data:
+            if key not in ("version", "projects"):
+                conv.fail(((str(key), str(key)),), "unknown top-level key (expected 'version' and 'projects')")
+        version = data.get("version")
+        if version != 1:
+            conv.fail((("version", "version"),), f"unsupported catalog version {version!r}; this llmzh reads version 1")
+        if "projects" not in data:
+            conv.fail((), "missing required key 'projects'")
+        else:
+            projects = conv.convert(tuple[Project, ...], data["projects"], (("projects", "projects"),))
+    problems = list(conv.problems)
+    if projects is not _INVALID:
+        problems.extend(_cross_checks(projects, file))
+    if problems:
+        problems = [dataclasses.replace(p, line=_line_of(text, p.path)) for p in problems]
+        return Validation(None, tuple(problems))
+    return Validation(Catalog(projects=projects, path=file), ())
+
+
+def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
+    """Load the catalog the user selected; raise CatalogError naming the first problem."""
+    path = catalog_path(explicit)
+    result = validate(path)
+    if result.catalog is None:
+        raise CatalogError(
+            [str(p) for p in result.problems],
+            hint=f"run `llmzh catalog check {path}` to see every problem",
+        )
+    return result.catalog
+
+
+# ---------------------------------------------------------------- lookup
+
+
+Kind = Literal["project", "model", "variant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    kind: Kind
+    project: Project
+    model: Model | None = None
+    variant: Variant | None = None
+
+    @property
+    def id(self) -> str:
+        if self.variant is not None:
+            return self.variant.id
+        if self.model is not None:
+            return self.model.id
+        return self.project.id
+
+
+def _names(catalog: Catalog) -> Iterator[tuple[str, Match]]:
+    for project in catalog.projects:
+        pm = Match("project", project)
+        yield project.id, pm
+        yield project.name.zh, pm
+        yield project.name.en, pm
+        for model in project.models:
+            mm = Match("model", project, model)
+            yield model.id, mm
+            yield model.name.zh, mm
+            yield model.name.en, mm
+            for variant in model.variants:
+                yield variant.id, Match("variant", project, model, variant)
+
+
+def _fold(name: str) -> str:
+    return name.strip().casefold()
+
+
+def find(catalog: Catalog, name: str) -> Match:
+    """Resolve a project, model or variant by id or zh/en name, case-insensitively."""
+    wanted = _fold(name)
+    hits: dict[tuple[str, str], Match] = {}
+    for key, match in _names(catalog):
+        if _fold(key) == wanted:
+            hits[(match.kind, match.id)] = match
+    if not hits:
+        import difflib
+
+        keys = sorted({k for k, _ in _names(catalog)})
+        close = difflib.get_close_matches(name.strip(), keys, n=3, cutoff=0.6)
+        if not close:
+            close = difflib.get_close_matches(wanted, [_fold(k) for k in keys], n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `llmzh list` to see every model"
+        raise NotFoundError(f"no project, model or variant named {name!r} in the catalog", hint=hint)
+    matches = list(hits.values())
+    if len(matches) > 1:
+        # A single-model project shares its id with its model: the project card covers both.
+        projects = {m.project.id for m in matches}
+        if len(projects) == 1:
+            order = {"project": 0, "model": 1, "variant": 2}
+            return min(matches, key=lambda m: order[m.kind])
+        listed = ", ".join(sorted(f"{m.id} ({m.kind})" for m in matches))
+        raise NotFoundError(f"{name!r} is ambiguous: {listed}", hint="use one of these ids")
+    return matches[0]
+
+
+def entries_of(catalog: Catalog, match: Match) -> tuple[Entry, ...]:
+    """The list rows a match covers."""
+    return tuple(
+        e
+        for e in catalog.entries()
+        if e.project.id == match.project.id
+        and (match.model is None or e.model.id == match.model.id)
+        and (match.variant is None or e.variant.id == match.variant.id)
+    )
+
+
+def repo_index(catalog: Catalog) -> dict[str, str | None]:
+    """Variant id -> the Hub repo its weights come from (the source repo for load-time quantization)."""
+    own = {e.variant.id: e.variant.repo for e in catalog.entries()}
+    out: dict[str, str | None] = {}
+    for entry in catalog.entries():
+        variant = entry.variant
+        out[variant.id] = variant.repo or (own.get(variant.quantize_from) if variant.quantize_from else None)
+    return out

@@ -1,0 +1,25 @@
+"""Settings read from the environment at call time, never frozen at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from llmzh.schema import Lang
+
+ENV_LANG = "LLMZH_LANG"
+
+
+def default_lang(env: Mapping[str, str] | None = None) -> Lang:
+    """`LLMZH_LANG` if set, else Chinese when the locale is Chinese, else English."""
+    env = os.environ if env is None else env
+    explicit = env.get(ENV_LANG, "").strip().lower()
+    if explicit.startswith("zh"):
+        return "zh"
+    if explicit.startswith("en"):
+        return "en"
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"

@@ -1,0 +1,98 @@
+"""Labels in Chinese and English."""
+
+from __future__ import annotations
+
+from llmzh.schema import Commercial, Format, Lang
+
+_LABELS: dict[str, tuple[str, str]] = {
+    "id": ("ID", "ID"),
+    "model": ("模型", "Model"),
+    "quant": ("量化", "Quant"),
+    "vram": ("最低显存", "Min VRAM"),
+    "vram_ft": ("微调显存", "Tune VRAM"),
+    "ram": ("内存", "RAM"),
+    "license": ("许可 / 商用", "Licence / commercial"),
+    "commercial": ("商用", "Commercial"),
+    "base": ("基座模型", "Base model"),
+    "highlights": ("项目特点", "Highlights"),
+    "params": ("参数量", "Params"),
+    "context": ("上下文", "Context"),
+    "pretraining": ("额外的预训练数据集", "Extra pre-training data"),
+    "instruction": ("指令微调数据集", "Instruction data"),
+    "extra_training": ("额外的训练过程", "Extra training"),
+    "quant_support": ("量化支持", "Quantized"),
+    "repo": ("Hugging Face 仓库", "Hugging Face repo"),
+    "score": ("C-Eval / CMMLU", "C-Eval / CMMLU"),
+    "developers": ("开发者", "Developers"),
+    "papers": ("论文", "Papers"),
+    "url": ("项目地址", "Project"),
+    "downloads": ("模型下载地址", "Downloads"),
+    "other_downloads": ("其他下载", "Other downloads"),
+    "description": ("模型简述", "Description"),
+    "resources": ("资源消耗", "Resources"),
+    "demos": ("提供DEMO的场景", "Demo scenarios"),
+    "licence": ("许可", "Licence"),
+    "code_license": ("代码", "Code"),
+    "weights_license": ("权重", "Weights"),
+    "notes": ("注意", "Notes"),
+    "sources": ("来源", "Sources"),
+    "release_date": ("发布日期", "Released"),
+    "format": ("格式", "Format"),
+    "needs_base": ("需要基座权重", "Needs base weights"),
+    "base_alternatives": ("其他来源", "Alternatives"),
+    "base_license": ("基座许可", "Base licence"),
+    "load_time": ("加载时量化自", "quantized at load time from"),
+    "load_code": ("加载代码", "Load with"),
+    "unknown": ("未知", "unknown"),
+    "na": ("NA", "NA"),
+    "cpu_only": ("仅 CPU", "CPU only"),
+    "modelscope": ("ModelScope", "ModelScope"),
+    "na_note": ("NA 表示原始项目未提供", "NA: not published by the project"),
+    "estimate_note": ("≈ 为估算值，非项目公布", "≈ marks an estimate, not a published figure"),
+    "name": ("名称", "Name"),
+    "models": ("模型", "Models"),
+    "condition": ("条件", "Condition"),
+    "other_values": ("其他公布值", "Other published values"),
+    "fits_none": ("没有满足条件的模型", "No models match"),
+    "unknown_vram_title": ("显存未知（不计为可运行）", "VRAM unknown (never counted as fitting)"),
+    "unknown_ram_title": ("内存未知（不计为可运行）", "RAM unknown (never counted as fitting)"),
+    "variants": ("版本", "Variants"),
+}
+
+_COMMERCIAL: dict[Commercial, tuple[str, str]] = {
+    Commercial.FREE: ("可免费商用", "commercial use free"),
+    Commercial.REGISTRATION: ("登记后可商用", "commercial after registration"),
+    Commercial.RESEARCH_ONLY: ("仅限研究", "research only"),
+    Commercial.UNKNOWN: ("商用条款未说明", "commercial terms not stated"),
+}
+
+_FORMAT: dict[Format, tuple[str, str]] = {
+    Format.FULL: ("完整权重", "full weights"),
+    Format.LORA: ("LoRA 适配器", "LoRA adapter"),
+    Format.DELTA: ("差分权重", "delta weights"),
+    Format.GGML: ("GGML（llama.cpp）", "GGML (llama.cpp)"),
+    Format.GGUF: ("GGUF（llama.cpp）", "GGUF (llama.cpp)"),
+}
+
+
+_COMMERCIAL_SHORT: dict[Commercial, tuple[str, str]] = {
+    Commercial.FREE: ("可商用", "yes"),
+    Commercial.REGISTRATION: ("登记后商用", "after reg."),
+    Commercial.RESEARCH_ONLY: ("仅研究", "research"),
+    Commercial.UNKNOWN: ("未说明", "unstated"),
+}
+
+
+def t(key: str, lang: Lang) -> str:
+    zh, en = _LABELS[key]
+    return zh if lang == "zh" else en
+
+
+def commercial(value: Commercial, lang: Lang, *, short: bool = False) -> str:
+    zh, en = (_COMMERCIAL_SHORT if short else _COMMERCIAL)[value]
+    return zh if lang == "zh" else en
+
+
+def fmt(value: Format, lang: Lang) -> str:
+    zh, en = _FORMAT[value]
+    return zh if lang == "zh" else en

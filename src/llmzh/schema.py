@@ -1,0 +1,261 @@
+"""Typed, frozen records of the catalog: projects, models, variants and their sourced facts. No I/O."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+
+class Quant(enum.StrEnum):
+    """Precision / quantization levels a variant can be published or run at."""
+
+    FP32 = "fp32"
+    FP16 = "fp16"
+    BF16 = "bf16"
+    FP8 = "fp8"
+    INT8 = "int8"
+    INT4 = "int4"
+    INT4_QE = "int4-qe"
+    GPTQ_INT8 = "gptq-int8"
+    GPTQ_INT4 = "gptq-int4"
+    AWQ = "awq"
+    BNB_INT8 = "bnb-int8"
+    BNB_NF4 = "bnb-nf4"
+    GGML_Q4_0 = "ggml-q4_0"
+    Q8_0 = "q8_0"
+    Q6_K = "q6_k"
+    Q5_K_M = "q5_k_m"
+    Q4_K_M = "q4_k_m"
+    Q4_0 = "q4_0"
+    Q3_K_M = "q3_k_m"
+    Q2_K = "q2_k"
+
+
+class Format(enum.StrEnum):
+    """What a repository holds: runnable weights, or something to combine with base weights."""
+
+    FULL = "full"
+    LORA = "lora"
+    DELTA = "delta"
+    GGML = "ggml"
+    GGUF = "gguf"
+
+
+class Commercial(enum.StrEnum):
+    """Whether the weight licence allows commercial use."""
+
+    FREE = "free"
+    REGISTRATION = "registration"
+    RESEARCH_ONLY = "research-only"
+    UNKNOWN = "unknown"
+
+
+class Device(enum.StrEnum):
+    GPU = "gpu"
+    CPU = "cpu"
+
+
+class FigureKind(enum.StrEnum):
+    """How the source frames a memory figure."""
+
+    MIN = "min"  # 最低 / minimum / requirement
+    PEAK = "peak"  # measured peak or usage in a run
+    APPROX = "approx"  # 约 / 大概 / about
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A label in Chinese and English (a plain YAML string fills both)."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A published number with its source and the conditions it was measured under."""
+
+    value: float
+    source: str | None = None
+    condition: Text | None = None
+    kind: FigureKind | None = None
+    ctx: int | None = None  # tokens held in context when measured, where stated
+    alt: tuple[Figure, ...] = ()  # other values published for the same fact (sources disagree)
+
+
+@dataclass(frozen=True, slots=True)
+class Dated:
+    value: str  # YYYY-MM-DD or YYYY-MM
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    value: float
+    setting: str | None = None  # e.g. "5-shot, val"
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    ceval: Score | None = None
+    cmmlu: Score | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    name: Text
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    title: str
+    venue: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A caveat worth showing: a discrepancy between sources, a renamed repo, a known error of the seed."""
+
+    text: Text
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class License:
+    commercial: Commercial
+    code: str | None = None
+    code_url: str | None = None
+    weights: str | None = None
+    weights_url: str | None = None
+    condition: Text | None = None
+    hub_tag: str | None = None  # the licence tag the Hub repo is expected to carry
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BaseWeights:
+    """The weights an adapter or delta must be combined with."""
+
+    name: Text
+    repo: str | None = None  # Hub repo the project's scripts name
+    model: str | None = None  # catalog model id, where the base is in the catalog
+    license: License | None = None
+    alternatives: tuple[str, ...] = ()  # other Hub repos with the same base weights
+    note: Text | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Architecture:
+    """Config facts as they appear in the model's config.json, read by the estimator."""
+
+    config: Mapping[str, int | float | str | bool | None]
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One precision / quantization of a model, with its resource figures."""
+
+    id: str
+    quant: Quant
+    repo: str | None = None  # Hub repo holding these weights
+    quantize_from: str | None = None  # variant id whose weights are quantized at load time
+    load_code: str | None = None  # the line that loads / quantizes it
+    format: Format | None = None  # overrides the model's format
+    device: Device = Device.GPU
+    files: tuple[str, ...] = ()  # include patterns within a repo holding several levels (GGUF)
+    vram_gb: Figure | None = None
+    finetune_vram_gb: Figure | None = None
+    ram_gb: Figure | None = None
+    also_at: tuple[str, ...] = ()  # other Hub ids of the same weights (renamed repos)
+    note: Text | None = None
+    source: str | None = None  # where the repo id is published
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One size or fine-tune of a project."""
+
+    id: str
+    name: Text
+    format: Format
+    variants: tuple[Variant, ...]
+    params_b: Figure | None = None
+    context_length: Figure | None = None
+    release_date: Dated | None = None
+    base_weights: BaseWeights | None = None
+    architecture: Architecture | None = None
+    scores: Scores | None = None
+    modelscope: str | None = None
+    license: License | None = None  # overrides the project's licence (per-size terms)
+    description: Text | None = None
+    instruction_data: tuple[Link, ...] = ()
+    tasks: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project as the founding document describes it: who, what, with which data, under which licence."""
+
+    id: str
+    name: Text
+    description: Text
+    license: License
+    models: tuple[Model, ...]
+    developers: tuple[Text, ...] = ()
+    papers: tuple[Paper, ...] = ()
+    url: str | None = None
+    base_model: Text | None = None
+    # For these three, an empty list means "none" and a missing key means "not published".
+    pretraining_data: tuple[Link, ...] | None = None
+    instruction_data: tuple[Link, ...] | None = None
+    extra_training: tuple[Text, ...] | None = None
+    highlights: Text | None = None
+    demos: tuple[Text, ...] = ()
+    downloads: tuple[Link, ...] = ()
+    founding: bool = False  # one of the five projects of the founding document
+    sources: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A variant with the model and project it belongs to: one row of `llmzh list`."""
+
+    project: Project
+    model: Model
+    variant: Variant
+
+    @property
+    def license(self) -> License:
+        return self.model.license or self.project.license
+
+    @property
+    def format(self) -> Format:
+        return self.variant.format or self.model.format
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    projects: tuple[Project, ...]
+    path: str
+
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(
+            Entry(project, model, variant)
+            for project in self.projects
+            for model in project.models
+            for variant in model.variants
+        )

@@ -1,0 +1,219 @@
+"""Pure filtering and sorting of catalog rows, and the memory each row needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from llmzh.schema import Catalog, Commercial, Device, Entry, Figure, Format, Quant
+
+VramSource = Literal["published", "estimated"]
+SortKey = Literal["vram", "name", "params", "score", "downloads", "likes", "size"]
+COMMERCIAL_OK = (Commercial.FREE, Commercial.REGISTRATION)
+# A published figure that does not state its context is taken to hold up to this many tokens.
+UNSTATED_FIGURE_CTX = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """Memory a row needs, in GB, and where the number comes from (None when unknown)."""
+
+    gb: float | None = None
+    source: VramSource | None = None
+    figure: Figure | None = None
+
+    @classmethod
+    def published(cls, figure: Figure | None) -> Need:
+        return cls(figure.value, "published", figure) if figure is not None else cls()
+
+
+# Given an entry and whether fine-tuning is asked, return an estimated need in GB or None.
+Estimator = Callable[[Entry, bool], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    entry: Entry
+    vram: Need
+    finetune_vram: Need
+    ram: Need
+
+    @property
+    def id(self) -> str:
+        return self.entry.variant.id
+
+    def need(self, *, finetune: bool) -> Need:
+        return self.finetune_vram if finetune else self.vram
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    vram_gb: float | None = None
+    finetune: bool = False
+    ram_gb: float | None = None
+    cpu: bool = False
+    quants: frozenset[Quant] = frozenset()
+    license: str | None = None
+    commercial: bool = False
+    base: str | None = None
+    search: str | None = None
+    ctx: int | None = None  # tokens of context the user wants; published figures hold for theirs only
+
+    @property
+    def limits_memory(self) -> bool:
+        return self.vram_gb is not None or self.ram_gb is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    rows: tuple[Row, ...]  # what passes every filter
+    unknown: tuple[Row, ...]  # passes every filter but the memory limit, whose figure is unknown
+    misses: tuple[Row, ...]  # passes every filter but needs more memory than the limit
+
+    def nearest_miss(self, *, finetune: bool, ram: bool) -> Row | None:
+        def gb(row: Row) -> float:
+            need = row.ram if ram else row.need(finetune=finetune)
+            return need.gb if need.gb is not None else float("inf")
+
+        return min(self.misses, key=gb, default=None)
+
+
+def runs_on_cpu(entry: Entry) -> bool:
+    """CPU inference: a CPU mode the project publishes, or a llama.cpp (GGML/GGUF) file."""
+    return entry.variant.device is Device.CPU or entry.format in (Format.GGML, Format.GGUF)
+
+
+def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | None = None) -> Row:
+    """Published figures where the catalog has them for comparable conditions, else the estimator's."""
+    variant = entry.variant
+
+    def pick(figure: Figure | None, finetune: bool) -> Need:
+        if figure is not None and (ctx is None or (figure.ctx or UNSTATED_FIGURE_CTX) >= ctx):
+            return Need.published(figure)
+        if estimator is not None and variant.device is Device.GPU:
+            estimate = estimator(entry, finetune)
+            if estimate is not None:
+                return Need(estimate, "estimated")
+        return Need.published(figure) if ctx is None else Need()
+
+    return Row(
+        entry=entry,
+        vram=pick(variant.vram_gb, False) if variant.device is Device.GPU else Need(),
+        finetune_vram=pick(variant.finetune_vram_gb, True) if variant.device is Device.GPU else Need(),
+        ram=Need.published(variant.ram_gb),
+    )
+
+
+def _haystack(entry: Entry) -> str:
+    project, model, variant = entry.project, entry.model, entry.variant
+    parts: list[str] = [project.id, model.id, variant.id]
+    for text in (project.name, model.name, project.description, model.description, project.highlights):
+        if text is not None:
+            parts += [text.zh, text.en]
+    return "\n".join(parts).casefold()
+
+
+def _license_text(entry: Entry) -> str:
+    lic = entry.license
+    return " ".join(x for x in (lic.code, lic.weights, lic.hub_tag, lic.commercial.value) if x).casefold()
+
+
+def _base_text(entry: Entry) -> str:
+    parts: list[str] = []
+    if entry.project.base_model is not None:
+        parts += [entry.project.base_model.zh, entry.project.base_model.en]
+    base = entry.model.base_weights
+    if base is not None:
+        parts += [base.name.zh, base.name.en, base.repo or "", base.model or "", *base.alternatives]
+    return " ".join(parts).casefold()
+
+
+def _passes_non_memory(entry: Entry, f: Filters) -> bool:
+    if f.quants and entry.variant.quant not in f.quants:
+        return False
+    if f.commercial and entry.license.commercial not in COMMERCIAL_OK:
+        return False
+    if f.license and f.license.casefold() not in _license_text(entry):
+        return False
+    if f.base and f.base.casefold() not in _base_text(entry):
+        return False
+    if f.search and f.search.casefold() not in _haystack(entry):
+        return False
+    if (f.cpu or f.ram_gb is not None) and not runs_on_cpu(entry):
+        return False
+    return True
+
+
+def select(
+    catalog: Catalog,
+    filters: Filters,
+    *,
+    estimator: Estimator | None = None,
+) -> Selection:
+    """Apply the filters; rows with an unknown figure never count as fitting a memory limit."""
+    rows: list[Row] = []
+    unknown: list[Row] = []
+    misses: list[Row] = []
+    for entry in catalog.entries():
+        if not _passes_non_memory(entry, filters):
+            continue
+        row = make_row(entry, ctx=filters.ctx, estimator=estimator)
+        if filters.vram_gb is not None:
+            if entry.variant.device is not Device.GPU:
+                continue
+            need = row.need(finetune=filters.finetune)
+            if need.gb is None:
+                unknown.append(row)
+                continue
+            if need.gb > filters.vram_gb:
+                misses.append(row)
+                continue
+        if filters.ram_gb is not None:
+            if row.ram.gb is None:
+                unknown.append(row)
+                continue
+            if row.ram.gb > filters.ram_gb:
+                misses.append(row)
+                continue
+        rows.append(row)
+    return Selection(tuple(rows), tuple(unknown), tuple(misses))
+
+
+def _score_key(row: Row) -> tuple[float, float]:
+    scores = row.entry.model.scores
+    ceval = scores.ceval.value if scores and scores.ceval else -1.0
+    cmmlu = scores.cmmlu.value if scores and scores.cmmlu else -1.0
+    return (-ceval, -cmmlu)
+
+
+def sort_rows(
+    rows: Iterable[Row],
+    key: SortKey,
+    *,
+    finetune: bool = False,
+    live: Callable[[Row, str], float | None] | None = None,
+) -> list[Row]:
+    """Sort rows; unknown values go last. Scores and Hub counts sort high to low, sizes low to high."""
+    inf = float("inf")
+    items = list(rows)
+    if key == "name":
+        return sorted(items, key=lambda r: r.id)
+    if key == "vram":
+        return sorted(items, key=lambda r: (r.need(finetune=finetune).gb or inf, r.id))
+    if key == "params":
+        return sorted(
+            items,
+            key=lambda r: (r.entry.model.params_b.value if r.entry.model.params_b else inf, r.id),
+        )
+    if key == "score":
+        return sorted(items, key=lambda r: (_score_key(r), r.id))
+    if live is None:
+        return items
+    if key == "size":
+        return sorted(items, key=lambda r: (_or(live(r, key), inf), r.id))
+    return sorted(items, key=lambda r: (-_or(live(r, key), -1.0), r.id))
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
