@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import enum
 import math
@@ -11,13 +10,15 @@ import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
+from llmzh.schema import (
+    RECORD_TYPES as _RECORD_TYPES,
+)
 from llmzh.schema import (
     Catalog,
     Entry,
@@ -38,8 +39,7 @@ PathKey = str | int
 Step = tuple[PathKey, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a catalog file, located as precisely as YAML allows."""
 
     file: str
@@ -148,7 +148,7 @@ def _line_of(text: str, path: tuple[Step, ...]) -> int | None:
     return line
 
 
-# ---------------------------------------------------------------- conversion into dataclasses
+# ---------------------------------------------------------------- conversion into records
 
 
 class _Invalid:
@@ -185,8 +185,8 @@ class _Converter:
             return self.convert(args[0], raw, path)
         if tp is Text:
             return self._text(raw, path)
-        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-            return self._dataclass(tp, raw, path)
+        if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
+            return self._record(tp, raw, path)
         if origin is tuple:
             return self._tuple(typing.get_args(tp)[0], raw, path)
         if origin is Mapping or origin is dict:
@@ -233,11 +233,12 @@ class _Converter:
             return Text(zh=str(zh or en), en=str(en or zh))
         return self.fail(path, f"expected a string or {{zh: ..., en: ...}}, got {_describe(raw)}")
 
-    def _dataclass(self, cls: type, raw: Any, path: tuple[Step, ...]) -> Any:
+    def _record(self, cls: Any, raw: Any, path: tuple[Step, ...]) -> Any:
         if not isinstance(raw, Mapping):
             return self.fail(path, f"expected a mapping for {cls.__name__}, got {_describe(raw)}")
         hints = _hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        fields: tuple[str, ...] = cls._fields
+        defaults: dict[str, Any] = cls._field_defaults
         ok = True
         for key in raw:
             if key not in fields:
@@ -245,9 +246,9 @@ class _Converter:
                 self.fail(path + ((str(key), str(key)),), f"unknown key (expected one of: {known})")
                 ok = False
         values: dict[str, Any] = {}
-        for name, f in fields.items():
+        for name in fields:
             if name not in raw:
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                if name not in defaults:
                     self.fail(path, f"missing required key '{name}'")
                     ok = False
                 continue
@@ -282,7 +283,7 @@ class _Converter:
                 return self.fail(path, f"keys must be strings, got {_describe(key)}")
             if value is not None and not isinstance(value, (str, int, float, bool)):
                 return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
-        return types.MappingProxyType(dict(raw))
+        return dict(raw)
 
     def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
         allowed = [str(m.value) for m in cls]
@@ -314,41 +315,35 @@ def _describe(raw: Any) -> str:
 def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
     """Ids unique and well-formed, references resolvable, figures positive, repo ids well-formed."""
     problems: list[Problem] = []
-    owners: dict[str, tuple[str, tuple[Step, ...], str]] = {}  # id -> (kind, path, project id)
+    owners: dict[str, tuple[str, tuple[Step, ...], str]] = {}  # id -> (kind, path, owner chain)
 
-    def claim(ident: str, kind: str, path: tuple[Step, ...], project_id: str) -> None:
+    def claim(ident: str, kind: str, path: tuple[Step, ...], chain: str, *, single: bool) -> None:
+        """Ids are unique, except that a lone model may share its project's id and a lone variant its model's."""
         if not ID_PATTERN.match(ident):
-            problems.append(
-                Problem(
-                    file, path + (("id", "id"),), f"id {ident!r} must be lower-case letters, digits, '.', '_' or '-'"
-                )
-            )
+            message = f"id {ident!r} must be lower-case letters, digits, '.', '_' or '-'"
+            problems.append(Problem(file, path + (("id", "id"),), message))
         previous = owners.get(ident)
         if previous is None:
-            owners[ident] = (kind, path, project_id)
+            owners[ident] = (kind, path, chain)
             return
-        prev_kind, prev_path, prev_project = previous
-        # A project with a single model may share its id with that model.
-        if {prev_kind, kind} == {"project", "model"} and prev_project == project_id:
+        prev_kind, prev_path, prev_chain = previous
+        parent = {"model": "project", "variant": "model"}.get(kind)
+        if single and prev_kind == parent and chain.startswith(prev_chain + "/"):
+            owners[ident] = (kind, path, chain)
             return
-        problems.append(
-            Problem(
-                file,
-                path + (("id", "id"),),
-                f"duplicate id {ident!r} (already used by the {prev_kind} at {_show_path(prev_path)})",
-            )
-        )
+        message = f"duplicate id {ident!r} (already used by the {prev_kind} at {_show_path(prev_path)})"
+        problems.append(Problem(file, path + (("id", "id"),), message))
 
     variant_ids: set[str] = set()
     model_ids: set[str] = set()
     for pi, project in enumerate(projects):
         ppath: tuple[Step, ...] = (("projects", "projects"), (pi, project.id))
-        claim(project.id, "project", ppath, project.id)
+        claim(project.id, "project", ppath, project.id, single=False)
         if not project.models:
             problems.append(Problem(file, ppath + (("models", "models"),), "a project needs at least one model"))
         for mi, model in enumerate(project.models):
             mpath = ppath + (("models", "models"), (mi, model.id))
-            claim(model.id, "model", mpath, project.id)
+            claim(model.id, "model", mpath, f"{project.id}/{model.id}", single=len(project.models) == 1)
             model_ids.add(model.id)
             if not model.variants:
                 problems.append(
@@ -356,7 +351,8 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                 )
             for vi, variant in enumerate(model.variants):
                 vpath = mpath + (("variants", "variants"), (vi, variant.id))
-                claim(variant.id, "variant", vpath, project.id)
+                chain = f"{project.id}/{model.id}/{variant.id}"
+                claim(variant.id, "variant", vpath, chain, single=len(model.variants) == 1)
                 variant_ids.add(variant.id)
     for pi, project in enumerate(projects):
         ppath = (("projects", "projects"), (pi, project.id))
@@ -427,8 +423,7 @@ def _figure_problems(fig: Figure, path: tuple[Step, ...], file: str) -> list[Pro
 # ---------------------------------------------------------------- public API
 
 
-@dataclass(frozen=True, slots=True)
-class Validation:
+class Validation(NamedTuple):
     catalog: Catalog | None
     problems: tuple[Problem, ...]
 
@@ -456,21 +451,87 @@ def validate(path: Path) -> Validation:
     if projects is not _INVALID:
         problems.extend(_cross_checks(projects, file))
     if problems:
-        problems = [dataclasses.replace(p, line=_line_of(text, p.path)) for p in problems]
+        problems = [p._replace(line=_line_of(text, p.path)) for p in problems]
         return Validation(None, tuple(problems))
     return Validation(Catalog(projects=projects, path=file), ())
 
 
 def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load the catalog the user selected; raise CatalogError naming the first problem."""
+    """Load the catalog the user selected; raise CatalogError naming the first problem.
+
+    A validated catalog is cached as a pickle keyed by the file's path, size and mtime, so that listing
+    does not re-parse and re-validate an unchanged file on every run.
+    """
     path = catalog_path(explicit)
-    result = validate(path)
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
+    try:
+        result = validate(path)
+    except CatalogError as error:
+        error.hint = error.hint or f"fix the file, then check it with `llmzh catalog check {path}`"
+        raise
     if result.catalog is None:
         raise CatalogError(
             [str(p) for p in result.problems],
             hint=f"run `llmzh catalog check {path}` to see every problem",
         )
+    _write_cache(path, result.catalog)
     return result.catalog
+
+
+# Any change to the record classes changes this, so a cache written by another schema is never unpickled.
+_SCHEMA = repr([(cls.__name__, cls._fields) for cls in _RECORD_TYPES]).encode()
+
+
+def _cache_file(path: Path) -> tuple[Path, tuple[object, ...]] | None:
+    import zlib
+
+    from llmzh import __version__
+    from llmzh.config import cache_dir
+
+    try:
+        resolved = path.resolve()
+        stat = resolved.stat()
+        directory = cache_dir() / "catalog"
+    except (OSError, RuntimeError):
+        return None
+    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns)
+    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.pickle", key
+
+
+def _read_cache(path: Path) -> Catalog | None:
+    import pickle
+
+    where = _cache_file(path)
+    if where is None:
+        return None
+    file, key = where
+    try:
+        with file.open("rb") as fh:
+            stored_key, catalog = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a missing, stale or corrupt cache is simply rebuilt
+        return None
+    if stored_key != key or not isinstance(catalog, Catalog):
+        return None
+    return catalog
+
+
+def _write_cache(path: Path, catalog: Catalog) -> None:
+    import pickle
+
+    where = _cache_file(path)
+    if where is None:
+        return
+    file, key = where
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump((key, catalog), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+    except (OSError, pickle.PicklingError):
+        pass  # a read-only or full cache directory only costs speed
 
 
 # ---------------------------------------------------------------- lookup
@@ -479,8 +540,7 @@ def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
 Kind = Literal["project", "model", "variant"]
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     kind: Kind
     project: Project
     model: Model | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -52,6 +51,7 @@ CatalogOpt = Annotated[
     str | None,
     typer.Option(
         "--catalog",
+        metavar="PATH",
         help="Catalog file to read instead of the built-in one (also: LLMZH_CATALOG).",
         show_default=False,
     ),
@@ -117,6 +117,8 @@ def _positive_gb(value: float | None, option: str) -> float | None:
 
 
 def _print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -155,14 +157,18 @@ Examples:
 def list_(
     vram: Annotated[
         float | None,
-        typer.Option("--vram", help="GPU memory in GB: list what fits for inference.", show_default=False),
+        typer.Option(
+            "--vram", metavar="GB", help="GPU memory in GB: list what fits for inference.", show_default=False
+        ),
     ] = None,
     finetune: Annotated[
         bool, typer.Option("--finetune", help="Apply --vram to parameter-efficient fine-tuning instead.")
     ] = False,
     ram: Annotated[
         float | None,
-        typer.Option("--ram", help="System RAM in GB: list what fits for CPU inference.", show_default=False),
+        typer.Option(
+            "--ram", metavar="GB", help="System RAM in GB: list what fits for CPU inference.", show_default=False
+        ),
     ] = None,
     cpu: Annotated[bool, typer.Option("--cpu", help="Only variants that run on the CPU.")] = False,
     quant: Annotated[
@@ -175,17 +181,25 @@ def list_(
     ] = None,
     license_: Annotated[
         str | None,
-        typer.Option("--license", help="Licence name contains this keyword (apache, gpl, ...).", show_default=False),
+        typer.Option(
+            "--license",
+            metavar="KEYWORD",
+            help="Licence name contains this keyword (apache, gpl, ...).",
+            show_default=False,
+        ),
     ] = None,
     commercial: Annotated[
         bool, typer.Option("--commercial", help="Only weights licensed for commercial use (registration counted).")
     ] = False,
     base: Annotated[
         str | None,
-        typer.Option("--base", help="Base model contains this name (llama, bloom, ...).", show_default=False),
+        typer.Option(
+            "--base", metavar="NAME", help="Base model contains this name (llama, bloom, ...).", show_default=False
+        ),
     ] = None,
     search: Annotated[
-        str | None, typer.Option("--search", help="Search zh/en names and descriptions.", show_default=False)
+        str | None,
+        typer.Option("--search", metavar="TEXT", help="Search zh/en names and descriptions.", show_default=False),
     ] = None,
     sort: Annotated[SortChoice, typer.Option("--sort", help="Sort order.")] = SortChoice.vram,
     include_unknown: Annotated[
@@ -233,7 +247,7 @@ def list_(
             search=search,
         )
         selection = select(cat, filters)
-        rows = sort_rows(selection.rows, sort.value, finetune=finetune)
+        rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu or (ram is not None and vram is None))
         unknown = sort_rows(selection.unknown, "name") if include_unknown else []
         fmt_ = OutputFormat.json if as_json else output
         if fmt_ is OutputFormat.json:
@@ -248,16 +262,19 @@ def list_(
             sys.stdout.write(overview_markdown([p for p in cat.projects if p.id in ids], language))
         else:
             from llmzh.render import list_table
+            from llmzh.table import terminal_width, use_colour
 
-            console = _stdout()
-            compact = console.width < 120
+            width, colour = terminal_width(), use_colour(sys.stdout)
             if rows:
-                console.print(list_table(rows, language, wide=wide, compact=compact, finetune=finetune))
+                sys.stdout.write(list_table(rows, language, wide=wide, width=width, finetune=finetune, colour=colour))
             if unknown:
                 from llmzh.i18n import t
 
                 title = t("unknown_ram_title" if ram is not None and vram is None else "unknown_vram_title", language)
-                console.print(list_table(unknown, language, wide=wide, compact=compact, finetune=finetune, title=title))
+                table = list_table(
+                    unknown, language, wide=wide, width=width, finetune=finetune, colour=colour, title=title
+                )
+                sys.stdout.write(("\n" if rows else "") + table)
         if not rows:
             _warn(_nothing_message(selection, filters))
 
@@ -292,7 +309,9 @@ Examples:
 
 @app.command(epilog=SHOW_EPILOG)
 def show(
-    name: Annotated[str, typer.Argument(help="A project, model or variant id (case-insensitive) or a Chinese name.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="A project, model or variant id (case-insensitive) or a Chinese name.")
+    ],
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -309,7 +328,7 @@ def show(
 
             _print_json(to_jsonable(match.project))
             return
-        from llmzh.render import card
+        from llmzh.cards import card
 
         rows = {e.variant.id: make_row(e) for e in cat.entries() if e.project.id == match.project.id}
         _stdout().print(card(match, rows, _lang(lang), repo_index(cat)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from llmzh.schema import Lang
 
@@ -23,3 +24,16 @@ def default_lang(env: Mapping[str, str] | None = None) -> Lang:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+ENV_CACHE_DIR = "LLMZH_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """`LLMZH_CACHE_DIR`, else the platform's user cache directory (e.g. ~/.cache/llmzh)."""
+    explicit = os.environ.get(ENV_CACHE_DIR)
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("llmzh", appauthor=False))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from llmzh.schema import Catalog, Commercial, Device, Entry, Figure, Format, Quant
 
@@ -15,8 +14,7 @@ COMMERCIAL_OK = (Commercial.FREE, Commercial.REGISTRATION)
 UNSTATED_FIGURE_CTX = 2048
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(NamedTuple):
     """Memory a row needs, in GB, and where the number comes from (None when unknown)."""
 
     gb: float | None = None
@@ -32,8 +30,7 @@ class Need:
 Estimator = Callable[[Entry, bool], float | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     entry: Entry
     vram: Need
     finetune_vram: Need
@@ -47,8 +44,7 @@ class Row:
         return self.finetune_vram if finetune else self.vram
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     vram_gb: float | None = None
     finetune: bool = False
     ram_gb: float | None = None
@@ -65,8 +61,7 @@ class Filters:
         return self.vram_gb is not None or self.ram_gb is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     rows: tuple[Row, ...]  # what passes every filter
     unknown: tuple[Row, ...]  # passes every filter but the memory limit, whose figure is unknown
     misses: tuple[Row, ...]  # passes every filter but needs more memory than the limit
@@ -192,15 +187,19 @@ def sort_rows(
     key: SortKey,
     *,
     finetune: bool = False,
+    ram: bool = False,
     live: Callable[[Row, str], float | None] | None = None,
 ) -> list[Row]:
-    """Sort rows; unknown values go last. Scores and Hub counts sort high to low, sizes low to high."""
+    """Sort rows; unknown values go last. Scores and Hub counts sort high to low, sizes low to high.
+
+    `vram` sorts by the RAM figure instead when `ram` is set (CPU inference listings).
+    """
     inf = float("inf")
     items = list(rows)
     if key == "name":
         return sorted(items, key=lambda r: r.id)
     if key == "vram":
-        return sorted(items, key=lambda r: (r.need(finetune=finetune).gb or inf, r.id))
+        return sorted(items, key=lambda r: ((r.ram if ram else r.need(finetune=finetune)).gb or inf, r.id))
     if key == "params":
         return sorted(
             items,
