@@ -1,0 +1,58 @@
+"""Start-up cost of `llmzh list --vram 6` against the floor `python -c "import typer, rich.table, yaml"`.
+
+Runs both interleaved (so machine noise hits both alike) and prints the medians and their ratio.
+Target (issue 2): ratio <= 1.3.
+
+    python bench/startup.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _llmzh() -> list[str]:
+    script = Path(sys.executable).with_name("llmzh")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("llmzh")
+    return [found] if found else [sys.executable, "-m", "llmzh"]
+
+
+def _time(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    return time.perf_counter() - start
+
+
+ENV = {**os.environ, "LLMZH_LANG": "en", "COLUMNS": "120"}
+ENV.pop("LLMZH_CATALOG", None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    floor_cmd = [sys.executable, "-c", "import typer, rich.table, yaml"]
+    list_cmd = [*_llmzh(), "list", "--vram", "6"]
+    _time(floor_cmd), _time(list_cmd)  # warm the page cache and .pyc files
+    floor, tool = [], []
+    for _ in range(args.runs):
+        floor.append(_time(floor_cmd))
+        tool.append(_time(list_cmd))
+    f, t = statistics.median(floor), statistics.median(tool)
+    print(f"runs (interleaved):                 {args.runs}")
+    print(f"floor  python -c 'import typer, rich.table, yaml'  median {f * 1000:7.1f} ms")
+    print(f"llmzh  list --vram 6                              median {t * 1000:7.1f} ms")
+    print(f"ratio  llmzh / floor: {t / f:.2f}   (target <= 1.30)")
+
+
+if __name__ == "__main__":
+    main()
