@@ -1,37 +1,24 @@
-"""The `llmzh` command line: parse options, call the domain modules, print what render builds."""
+"""`llmzh list`: one row per variant, filtered by what the hardware holds."""
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from llmzh import __version__
-from llmzh.errors import LlmzhError
-
-app = typer.Typer(
-    name="llmzh",
-    help=(
-        "Pick, size and download open-source Chinese LLMs that fit your hardware.\n\n"
-        "挑选能在你的显卡上运行的开源中文大模型：显存、量化、许可，一目了然。"
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    rich_markup_mode="markdown",
-    context_settings={"help_option_names": ["-h", "--help"]},
+from llmzh.cli._common import (
+    CatalogOpt,
+    JsonOpt,
+    LangOpt,
+    app,
+    lang_of,
+    positive_gb,
+    print_json,
+    reporting_errors,
+    warn,
 )
-catalog_app = typer.Typer(help="Check the catalog file (`data/models.yaml` or your own).", no_args_is_help=True)
-app.add_typer(catalog_app, name="catalog")
-
-
-class LangChoice(StrEnum):
-    zh = "zh"
-    en = "en"
 
 
 class OutputFormat(StrEnum):
@@ -46,99 +33,6 @@ class SortChoice(StrEnum):
     params = "params"
     score = "score"
 
-
-CatalogOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--catalog",
-        metavar="PATH",
-        help="Catalog file to read instead of the built-in one (also: LLMZH_CATALOG).",
-        show_default=False,
-    ),
-]
-LangOpt = Annotated[
-    LangChoice | None,
-    typer.Option("--lang", help="Output language (also: LLMZH_LANG; default from the locale).", show_default=False),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-
-
-# ---------------------------------------------------------------- plumbing
-
-
-def _stdout() -> Any:
-    from rich.console import Console
-
-    return Console(soft_wrap=False)
-
-
-def _stderr() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, soft_wrap=True)
-
-
-def _warn(message: str) -> None:
-    _stderr().print(message, markup=False, highlight=False)
-
-
-def _fail(error: LlmzhError) -> NoReturn:
-    console = _stderr()
-    console.print(f"Error: {error.message}", style="bold red", markup=False, highlight=False)
-    if error.hint:
-        console.print(f"Hint: {error.hint}", markup=False, highlight=False)
-    raise typer.Exit(error.exit_code)
-
-
-@contextmanager
-def reporting_errors() -> Iterator[None]:
-    """Turn domain errors into one line on stderr and the error's exit code; no traceback."""
-    try:
-        yield
-    except LlmzhError as error:
-        if os.environ.get("LLMZH_DEBUG"):
-            raise
-        _fail(error)
-    except KeyboardInterrupt:
-        _warn("Interrupted.")
-        raise typer.Exit(130) from None
-
-
-def _lang(choice: LangChoice | None) -> Any:
-    from llmzh.config import default_lang
-
-    return choice.value if choice is not None else default_lang()
-
-
-def _positive_gb(value: float | None, option: str) -> float | None:
-    if value is not None and value <= 0:
-        raise typer.BadParameter(f"must be a positive number of GB, got {value:g}", param_hint=option)
-    return value
-
-
-def _print_json(data: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"llmzh {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
-    ] = False,
-) -> None:
-    """Pick, size and download open-source Chinese LLMs that fit your hardware."""
-
-
-# ---------------------------------------------------------------- list
 
 LIST_EPILOG = """\
 Examples:
@@ -215,8 +109,8 @@ def list_(
 
     A variant whose memory figure is unknown is never shown as fitting.
     """
-    _positive_gb(vram, "--vram")
-    _positive_gb(ram, "--ram")
+    positive_gb(vram, "--vram")
+    positive_gb(ram, "--ram")
     if cpu and vram is not None:
         raise typer.BadParameter("--cpu lists CPU inference; use --ram GB with it, not --vram", param_hint="--cpu")
     with reporting_errors():
@@ -233,7 +127,7 @@ def list_(
                 raise typer.BadParameter(
                     f"unknown level {level!r}; expected one of: {allowed}", param_hint="--quant"
                 ) from None
-        language = _lang(lang)
+        language = lang_of(lang)
         cat = load_catalog(catalog)
         filters = Filters(
             vram_gb=vram,
@@ -254,7 +148,7 @@ def list_(
             from llmzh.render import row_json
 
             repos = repo_index(cat)
-            _print_json([row_json(r, repos[r.id]) for r in [*rows, *unknown]])
+            print_json([row_json(r, repos[r.id]) for r in [*rows, *unknown]])
         elif fmt_ is OutputFormat.md:
             from llmzh.render import overview_markdown
 
@@ -276,7 +170,7 @@ def list_(
                 )
                 sys.stdout.write(("\n" if rows else "") + table)
         if not rows:
-            _warn(_nothing_message(selection, filters))
+            warn(_nothing_message(selection, filters))
 
 
 def _nothing_message(selection: Any, filters: Any) -> str:
@@ -292,75 +186,3 @@ def _nothing_message(selection: Any, filters: Any) -> str:
     what = "RAM" if ram else ("VRAM for fine-tuning" if filters.finetune else "VRAM")
     approx = "≈" if need.source == "estimated" else ""
     return f"Nothing fits {num(limit)} GB of {what}; the smallest is {miss.id} at {approx}{num(need.gb)} GB."
-
-
-# ---------------------------------------------------------------- show
-
-SHOW_EPILOG = """\
-Examples:
-
-* `llmzh show chatglm-6b` — the whole project card
-* `llmzh show chinese-vicuna-7b` — one model (a LoRA adapter: which base weights it needs)
-* `llmzh show chatglm-6b-int4 --lang en`
-* `llmzh show 百川2` — Chinese names work too
-* `llmzh show qwen2.5 --json` — the whole catalog record with sources
-"""
-
-
-@app.command(epilog=SHOW_EPILOG)
-def show(
-    name: Annotated[
-        str, typer.Argument(metavar="NAME", help="A project, model or variant id (case-insensitive) or a Chinese name.")
-    ],
-    as_json: JsonOpt = False,
-    lang: LangOpt = None,
-    catalog: CatalogOpt = None,
-) -> None:
-    """Show everything known about a project, model or variant: who made it, papers, data, licence, resources."""
-    with reporting_errors():
-        from llmzh.catalog import find, load_catalog, repo_index
-        from llmzh.select import make_row
-
-        cat = load_catalog(catalog)
-        match = find(cat, name)
-        if as_json:
-            from llmzh.render import to_jsonable
-
-            _print_json(to_jsonable(match.project))
-            return
-        from llmzh.cards import card
-
-        rows = {e.variant.id: make_row(e) for e in cat.entries() if e.project.id == match.project.id}
-        _stdout().print(card(match, rows, _lang(lang), repo_index(cat)))
-
-
-# ---------------------------------------------------------------- catalog check
-
-
-@catalog_app.command("check")
-def catalog_check(
-    path: Annotated[
-        str | None,
-        typer.Argument(
-            help="Catalog file (default: --catalog / LLMZH_CATALOG / the built-in one).", show_default=False
-        ),
-    ] = None,
-) -> None:
-    """Validate a catalog file and report every problem at once (exit 1 if any)."""
-    with reporting_errors():
-        from llmzh.catalog import catalog_path, validate
-
-        target = catalog_path(path)
-        result = validate(target)
-        for problem in result.problems:
-            sys.stdout.write(f"{problem}\n")
-        if result.catalog is None:
-            _warn(f"{target}: {len(result.problems)} problem(s).")
-            raise typer.Exit(1)
-        entries = result.catalog.entries()
-        models = {e.model.id for e in entries}
-        _warn(f"{target}: OK — {len(result.catalog.projects)} projects, {len(models)} models, {len(entries)} variants.")
-
-
-def main() -> None:
-    app()

@@ -1,0 +1,136 @@
+"""The Typer app, shared options and the plumbing every command uses (errors, output, language)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from llmzh import __version__
+from llmzh.errors import LlmzhError
+
+app = typer.Typer(
+    name="llmzh",
+    help=(
+        "Pick, size and download open-source Chinese LLMs that fit your hardware.\n\n"
+        "挑选能在你的显卡上运行的开源中文大模型：显存、量化、许可，一目了然。"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class LangChoice(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    md = "md"
+
+
+class SortChoice(StrEnum):
+    vram = "vram"
+    name = "name"
+    params = "params"
+    score = "score"
+
+
+CatalogOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--catalog",
+        metavar="PATH",
+        help="Catalog file to read instead of the built-in one (also: LLMZH_CATALOG).",
+        show_default=False,
+    ),
+]
+LangOpt = Annotated[
+    LangChoice | None,
+    typer.Option("--lang", help="Output language (also: LLMZH_LANG; default from the locale).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    stderr_console().print(message, markup=False, highlight=False)
+
+
+def _fail(error: LlmzhError) -> NoReturn:
+    console = stderr_console()
+    console.print(f"Error: {error.message}", style="bold red", markup=False, highlight=False)
+    if error.hint:
+        console.print(f"Hint: {error.hint}", markup=False, highlight=False)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Turn domain errors into one line on stderr and the error's exit code; no traceback."""
+    try:
+        yield
+    except LlmzhError as error:
+        if os.environ.get("LLMZH_DEBUG"):
+            raise
+        _fail(error)
+    except KeyboardInterrupt:
+        warn("Interrupted.")
+        raise typer.Exit(130) from None
+
+
+def lang_of(choice: LangChoice | None) -> Any:
+    from llmzh.config import default_lang
+
+    return choice.value if choice is not None else default_lang()
+
+
+def positive_gb(value: float | None, option: str) -> float | None:
+    if value is not None and value <= 0:
+        raise typer.BadParameter(f"must be a positive number of GB, got {value:g}", param_hint=option)
+    return value
+
+
+def print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmzh {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Pick, size and download open-source Chinese LLMs that fit your hardware."""
