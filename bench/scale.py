@@ -91,7 +91,8 @@ def main() -> None:
     for size, median, nbytes in results:
         print(f"{size:>8}  {nbytes / 1e6:>6.1f}MB  {median * 1000:>7.0f}ms  {median / size * 1000 * 1000:>13.0f}ms")
     small, big = results[0], results[-1]
-    print(f"5,000 variants: {big[1]:.2f} s (target <= 1 s); time ratio 5000/1250 = {big[1] / small[1]:.2f} (linear would be <= 4)")
+    print(f"5,000 variants: {big[1]:.2f} s (target <= 1 s)")
+    print(f"time ratio 5000/1250 = {big[1] / small[1]:.2f} (linear growth would be <= 4)")
 
 
 if __name__ == "__main__":

@@ -269,6 +269,8 @@ class FakeHub:
             self.start()
 
     def _set_default_knobs(self) -> None:
+        self._in_flight = 0
+        self.max_in_flight = 0  # most requests ever handled at once: evidence of client concurrency
         self.latency: float = 0.0
         self.throughput: float | None = None
         self.drop_after_bytes: int | None = None
@@ -799,6 +801,16 @@ class _Handler(BaseHTTPRequestHandler):
     # -- dispatch ----------------------------------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        with self.hub._lock:
+            self.hub._in_flight += 1
+            self.hub.max_in_flight = max(self.hub.max_in_flight, self.hub._in_flight)
+        try:
+            self._serve()
+        finally:
+            with self.hub._lock:
+                self.hub._in_flight -= 1
+
+    def _serve(self) -> None:
         method = self.command.upper()
         body = self._read_body() if method in ("POST", "PUT") else b""
         headers = {k.lower(): v for k, v in self.headers.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich import box
@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from llmzh.catalog import Match
+from llmzh.hub import HubInfo, age
 from llmzh.i18n import commercial, fmt, t
-from llmzh.render import gb, links, num, params, text, texts
+from llmzh.render import count, gb, human_bytes, links, num, params, text, texts
 from llmzh.schema import Device, Figure, Lang, Model, Project
 from llmzh.select import Need, Row
 
@@ -198,3 +199,45 @@ def card(
     if project.sources:
         parts += [_heading(t("sources", lang))] + [RichText(f"  {s}", style="dim") for s in project.sources]
     return Group(*parts)
+
+
+def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang) -> Table:
+    """Live Hub figures of a card's repos, each labelled live or with the age of its cached copy."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for key, justify in (
+        ("repo", "left"),
+        ("hub_status", "left"),
+        ("hub_downloads", "right"),
+        ("hub_likes", "right"),
+        ("hub_size", "right"),
+        ("hub_weights", "right"),
+        ("hub_modified", "left"),
+        ("hub_fetched", "left"),
+    ):
+        table.add_column(
+            t(key, lang),
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=key not in ("hub_status", "hub_fetched", "hub_modified"),
+            min_width=max(len(i.repo) for i in infos) if key == "repo" and infos else None,
+        )
+    for info in infos:
+        role = roles.get(info.repo)
+        name = info.repo + (f" ({role})" if role else "")
+        if info.fetched_at is None:
+            fetched = t("unknown", lang)
+        elif info.cached:
+            fetched = t("hub_cached_ago", lang).format(age=age(info.fetched_at)) + (" ⚠" if info.stale else "")
+        else:
+            fetched = t("hub_live", lang)
+        figures = info.has_figures
+        table.add_row(
+            name,
+            t(f"status_{info.status}", lang),
+            count(info.downloads) if figures else "—",
+            count(info.likes) if figures else "—",
+            human_bytes(info.size_bytes) if figures else "—",
+            human_bytes(info.weights_bytes) if figures else "—",
+            (info.last_modified or "")[:10] if figures else "—",
+            fetched,
+        )
+    return table

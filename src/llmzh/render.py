@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmzh.i18n import commercial, t
 from llmzh.schema import Device, Entry, Lang, Link, Model, Project, Quant, Text
 from llmzh.select import Need, Row
 from llmzh.table import Column
 from llmzh.table import render as render_table
+
+if TYPE_CHECKING:
+    from llmzh.hub import HubInfo
 
 UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 
@@ -33,6 +36,29 @@ def vram_cell(row: Row, lang: Lang, *, finetune: bool = False) -> str:
     if row.entry.variant.device is Device.CPU:
         return t("cpu_only", lang)
     return gb(row.need(finetune=finetune), lang)
+
+
+def human_bytes(size: int | None) -> str:
+    """Decimal units, as the Hub shows sizes: 13.5 GB, 812 MB."""
+    if size is None:
+        return "—"
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} B"
+
+
+def count(value: int | None) -> str:
+    """12.3k, 1.2M: download and like counts."""
+    if value is None:
+        return "—"
+    if value >= 1_000_000:
+        return f"{value / 1e6:.1f}M"
+    if value >= 100_000:
+        return f"{value / 1e3:.0f}k"
+    if value >= 1_000:
+        return f"{value / 1e3:.1f}k"
+    return str(value)
 
 
 def join(items: Iterable[str], lang: Lang) -> str:
@@ -102,14 +128,27 @@ def list_table(
     finetune: bool = False,
     colour: bool = False,
     title: str | None = None,
+    live: Mapping[str, HubInfo] | None = None,
+    repos: Mapping[str, str | None] | None = None,
 ) -> str:
-    """The `llmzh list` table as text; narrow terminals (< 120 columns) drop the highlights column."""
+    """The `llmzh list` table as text; narrow terminals (< 120 columns) drop the highlights column.
+
+    With `live` (Hub figures by repo), downloads, likes and download size follow the memory columns.
+    """
     highlights = wide or width is None or width >= 120
     columns = [
         Column(t("id", lang)),
         Column(t("quant", lang)),
         Column(t("vram_ft" if finetune else "vram", lang), "right"),
         Column(t("ram", lang), "right"),
+    ]
+    if live is not None:
+        columns += [
+            Column(t("hub_downloads", lang), "right"),
+            Column(t("hub_likes", lang), "right"),
+            Column(t("hub_weights", lang), "right"),
+        ]
+    columns += [
         Column(t("license" if wide else "commercial", lang), flex=wide),
         Column(t("base", lang), flex=True),
     ]
@@ -132,6 +171,20 @@ def list_table(
             entry.variant.quant.value,
             vram_cell(row, lang, finetune=finetune),
             gb(row.ram, lang) if row.ram.gb is not None else "—",
+        ]
+        if live is not None:
+            info = live.get((repos or {}).get(entry.variant.id) or "")
+            ok = info is not None and info.has_figures
+            line += [
+                count(info.downloads)
+                if info is not None and ok
+                else t("status_gone", lang)
+                if info and info.status == "gone"
+                else "—",
+                count(info.likes) if info is not None and ok else "—",
+                human_bytes(info.weights_bytes or info.size_bytes) if info is not None and ok else "—",
+            ]
+        line += [
             license_cell(entry, lang) if wide else commercial(entry.license.commercial, lang, short=True),
             base_cell(entry, lang),
         ]
@@ -149,6 +202,19 @@ def list_table(
             ]
         cells.append(line)
     return render_table(columns, cells, width=None if wide else width, colour=colour, title=title)
+
+
+def live_json(info: HubInfo | None) -> dict[str, Any]:
+    """The fields `list --live --json` adds to a row; figures are null where the Hub did not answer."""
+    ok = info is not None and info.has_figures
+    return {
+        "downloads": info.downloads if info is not None and ok else None,
+        "likes": info.likes if info is not None and ok else None,
+        "size_bytes": info.size_bytes if info is not None and ok else None,
+        "weights_bytes": info.weights_bytes if info is not None and ok else None,
+        "last_modified": info.last_modified if info is not None and ok else None,
+        "hub_status": info.status if info is not None else "unavailable",
+    }
 
 
 def row_json(row: Row, repo: str | None) -> dict[str, Any]:

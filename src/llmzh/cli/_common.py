@@ -134,3 +134,60 @@ def _main(
     ] = False,
 ) -> None:
     """Pick, size and download open-source Chinese LLMs that fit your hardware."""
+
+
+# ---------------------------------------------------------------- Hub options (every command that asks the Hub)
+
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        metavar="URL",
+        help="Hub endpoint, e.g. a mirror (default: HF_ENDPOINT, else https://huggingface.co).",
+        show_default=False,
+    ),
+]
+MirrorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="NAME",
+        help="Shortcut for a known mirror's endpoint: hf-mirror (https://hf-mirror.com).",
+        show_default=False,
+    ),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        metavar="TOKEN",
+        help="Hugging Face token for gated repos (default: HF_TOKEN). Never printed.",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option("--timeout", metavar="SECONDS", help="Give up on a Hub request after this long.", min=0.1),
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="No network: cached Hub figures only (also: HF_HUB_OFFLINE=1).")
+]
+RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Fetch Hub figures even if cached less than 24 h ago.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 if any Hub request fails.")]
+
+
+def hub_settings(
+    *,
+    endpoint: str | None = None,
+    mirror: str | None = None,
+    token: str | None = None,
+    timeout: float | None = None,
+    offline: bool = False,
+    refresh: bool = False,
+) -> Any:
+    """HubSettings from options and the environment (raises UsageError on a bad endpoint or mirror)."""
+    from llmzh.hub import HubSettings
+
+    return HubSettings.from_options(
+        endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+    )

@@ -10,9 +10,17 @@ import typer
 
 from llmzh.cli._common import (
     CatalogOpt,
+    EndpointOpt,
     JsonOpt,
     LangOpt,
+    MirrorOpt,
+    OfflineOpt,
+    RefreshOpt,
+    StrictOpt,
+    TimeoutOpt,
+    TokenOpt,
     app,
+    hub_settings,
     lang_of,
     positive_gb,
     print_json,
@@ -32,6 +40,12 @@ class SortChoice(StrEnum):
     name = "name"
     params = "params"
     score = "score"
+    downloads = "downloads"
+    likes = "likes"
+    size = "size"
+
+
+LIVE_SORTS = (SortChoice.downloads, SortChoice.likes, SortChoice.size)
 
 
 LIST_EPILOG = """\
@@ -44,6 +58,7 @@ Examples:
 * `llmzh list --search 医学` / `--base llama` — by name, description or base model
 * `llmzh list --json` — machine-readable rows (fields documented in the README)
 * `llmzh list --format md` — the founding document's overview table
+* `llmzh list --live --sort downloads` — with downloads, likes and sizes from the Hub (cached 24 h)
 """
 
 
@@ -69,6 +84,7 @@ def list_(
         list[str] | None,
         typer.Option(
             "--quant",
+            metavar="LEVEL",
             help="Quantization level (repeatable): fp16, int8, int4, gptq-int4, q4_k_m, ...",
             show_default=False,
         ),
@@ -95,7 +111,9 @@ def list_(
         str | None,
         typer.Option("--search", metavar="TEXT", help="Search zh/en names and descriptions.", show_default=False),
     ] = None,
-    sort: Annotated[SortChoice, typer.Option("--sort", help="Sort order.")] = SortChoice.vram,
+    sort: Annotated[
+        SortChoice, typer.Option("--sort", help="Sort order (downloads, likes and size imply --live).")
+    ] = SortChoice.vram,
     include_unknown: Annotated[
         bool, typer.Option("--include-unknown", help="Also list, separately, variants whose figure is unknown.")
     ] = False,
@@ -104,6 +122,14 @@ def list_(
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
+    live: Annotated[bool, typer.Option("--live", help="Add downloads, likes and sizes from the Hub.")] = False,
+    endpoint: EndpointOpt = None,
+    mirror: MirrorOpt = None,
+    token: TokenOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    offline: OfflineOpt = False,
+    refresh: RefreshOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """List catalog variants, one row per precision/quantization, filtered by what your hardware holds.
 
@@ -141,14 +167,23 @@ def list_(
             search=search,
         )
         selection = select(cat, filters)
-        rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu or (ram is not None and vram is None))
+        repos = repo_index(cat)
+        infos: dict[str, Any] | None = None
+        if live or sort in LIVE_SORTS:
+            infos = _live(cat, selection, repos, endpoint, mirror, token, timeout, offline, refresh, strict)
+        cpu_listing = cpu or (ram is not None and vram is None)
+        rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu_listing, live=_live_value(infos, repos))
         unknown = sort_rows(selection.unknown, "name") if include_unknown else []
         fmt_ = OutputFormat.json if as_json else output
         if fmt_ is OutputFormat.json:
-            from llmzh.render import row_json
+            from llmzh.render import live_json, row_json
 
-            repos = repo_index(cat)
-            print_json([row_json(r, repos[r.id]) for r in [*rows, *unknown]])
+            print_json(
+                [
+                    row_json(r, repos[r.id]) | (live_json(infos.get(repos[r.id] or "")) if infos is not None else {})
+                    for r in [*rows, *unknown]
+                ]
+            )
         elif fmt_ is OutputFormat.md:
             from llmzh.render import overview_markdown
 
@@ -159,18 +194,66 @@ def list_(
             from llmzh.table import terminal_width, use_colour
 
             width, colour = terminal_width(), use_colour(sys.stdout)
+            table_options: dict[str, Any] = {
+                "wide": wide,
+                "width": width,
+                "finetune": finetune,
+                "colour": colour,
+                "live": infos,
+                "repos": repos,
+            }
             if rows:
-                sys.stdout.write(list_table(rows, language, wide=wide, width=width, finetune=finetune, colour=colour))
+                sys.stdout.write(list_table(rows, language, **table_options))
             if unknown:
                 from llmzh.i18n import t
 
-                title = t("unknown_ram_title" if ram is not None and vram is None else "unknown_vram_title", language)
-                table = list_table(
-                    unknown, language, wide=wide, width=width, finetune=finetune, colour=colour, title=title
-                )
-                sys.stdout.write(("\n" if rows else "") + table)
+                title = t("unknown_ram_title" if cpu_listing else "unknown_vram_title", language)
+                sys.stdout.write(("\n" if rows else "") + list_table(unknown, language, title=title, **table_options))
         if not rows:
             warn(_nothing_message(selection, filters))
+
+
+def _live(
+    cat: Any,
+    selection: Any,
+    repos: dict[str, str | None],
+    endpoint: str | None,
+    mirror: str | None,
+    token: str | None,
+    timeout: float,
+    offline: bool,
+    refresh: bool,
+    strict: bool,
+) -> dict[str, Any]:
+    """Hub figures for the listed rows' repos; one summary line on stderr for whatever failed."""
+    from llmzh.hub import failure_summary, fetch_infos, require_ok
+
+    settings = hub_settings(
+        endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+    )
+    wanted = [repos[r.id] for r in (*selection.rows, *selection.unknown) if repos[r.id]]
+    infos = fetch_infos([r for r in wanted if r], settings)
+    if strict:
+        require_ok(infos.values())
+    summary = failure_summary(infos.values())
+    if summary is not None:
+        warn(summary + "; cells it could not fill show —")
+    return infos
+
+
+def _live_value(infos: dict[str, Any] | None, repos: dict[str, str | None]) -> Any:
+    if infos is None:
+        return None
+
+    def value(row: Any, key: str) -> float | None:
+        info = infos.get(repos[row.id] or "")
+        if info is None or not info.has_figures:
+            return None
+        figure = {"downloads": info.downloads, "likes": info.likes, "size": info.weights_bytes or info.size_bytes}
+        result = figure[key]
+        return float(result) if result is not None else None
+
+    return value
 
 
 def _nothing_message(selection: Any, filters: Any) -> str:
