@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmzh.i18n import commercial, t
-from llmzh.schema import Device, Entry, Lang, Link, Model, Project, Quant, Text
+from llmzh.schema import Device, Entry, Lang, Link, Model, Quant, Text
 from llmzh.select import Need, Row
 from llmzh.table import Column
 from llmzh.table import render as render_table
@@ -250,33 +250,6 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "cmmlu": scores.cmmlu.value if scores and scores.cmmlu else None,
         "modelscope": model.modelscope,
     }
-
-
-# ---------------------------------------------------------------- markdown overview
-
-
-def _md(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("\n", " ")
-
-
-def overview_markdown(projects: Iterable[Project], lang: Lang) -> str:
-    """The founding document's overview table, one row per project."""
-    keys = ("base", "pretraining", "instruction", "extra_training", "quant_support", "highlights")
-    head = ["", *(t(k, lang) for k in keys)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for project in projects:
-        quantized = any(v.quant not in UNQUANTIZED for m in project.models for v in m.variants)
-        cells = [
-            project.name.get(lang),
-            text(project.base_model, lang, "NA"),
-            links(project.pretraining_data, lang, markdown=True),
-            links(project.instruction_data, lang, markdown=True),
-            texts(project.extra_training, lang),
-            "✔" if quantized else "❌",
-            text(project.highlights, lang),
-        ]
-        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- JSON of records

@@ -185,7 +185,7 @@ def list_(
                 ]
             )
         elif fmt_ is OutputFormat.md:
-            from llmzh.render import overview_markdown
+            from llmzh.markdown import overview_markdown
 
             ids = {r.entry.project.id for r in rows}
             sys.stdout.write(overview_markdown([p for p in cat.projects if p.id in ids], language))
