@@ -69,6 +69,7 @@ class FigureKind(enum.StrEnum):
     MIN = "min"  # 最低 / minimum / requirement
     PEAK = "peak"  # measured peak or usage in a run
     APPROX = "approx"  # 约 / 大概 / about
+    NOMINAL = "nominal"  # a size label such as "7B", not a parameter count
 
 
 class Text(NamedTuple):
@@ -154,6 +155,7 @@ class Architecture(NamedTuple):
 
     config: Mapping[str, int | float | str | bool | None]
     source: str | None = None
+    note: Text | None = None  # provenance when the source is not the model's own config.json
 
 
 class Variant(NamedTuple):
