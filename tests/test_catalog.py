@@ -217,7 +217,9 @@ def test_validate_collects_problems_without_raising(tmp_path: Path) -> None:
     assert result.problems[0].line == 21
 
 
-def test_validated_catalog_is_cached_and_a_bad_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validated_catalog_is_cached_and_a_bad_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("LLMZH_CACHE_DIR", str(cache))
     path = write(tmp_path, VALID)
@@ -244,3 +246,95 @@ def test_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch: pytest.M
     blocker.write_text("x")
     monkeypatch.setenv("LLMZH_CACHE_DIR", str(blocker))
     assert load_catalog(write(tmp_path, VALID)).projects[0].id == "demo"
+
+
+# ---------------------------------------------------------------- truth checks (`llmzh catalog check`)
+
+LLAMA_7B_CONFIG = """\
+    architecture:
+      source: https://example.org/config.json
+      config: {model_type: llama, num_hidden_layers: 32, hidden_size: 4096, intermediate_size: 11008,
+               num_attention_heads: 32, vocab_size: 32000, tie_word_embeddings: false, max_position_embeddings: 2048}
+"""
+
+
+def check_output(tmp_path: Path, text: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(app, ["catalog", "check", str(write(tmp_path, text))])
+    return result.exit_code, result.stdout.splitlines()
+
+
+def test_shipped_catalog_passes_every_check() -> None:
+    result = CliRunner().invoke(app, ["catalog", "check"])
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("{value: 15, source: https://example.org/readme}", "{value: 15}", "vram_gb: a figure without a source"),
+        ("{value: 7, source: https://example.org/readme}", "{value: 7}", "params_b: a figure without a source"),
+        ("{value: 2024-01-02, source: https://example.org/readme}", "{value: 2024-01-02}", "a date without a source"),
+        ("    source: https://example.org/license\n", "", "license: a licence without a source"),
+        ("commercial: free", "commercial: unknown", "license.commercial: a licence without commercial terms"),
+    ],
+)
+def test_check_requires_sources_and_commercial_terms(tmp_path: Path, old: str, new: str, message: str) -> None:
+    code, lines = check_output(tmp_path, VALID.replace(old, new, 1))
+    assert code == 1
+    assert len(lines) == 1
+    assert message in lines[0]
+
+
+def test_check_accepts_unknown_terms_explained(tmp_path: Path) -> None:
+    text = VALID.replace("commercial: free", "commercial: unknown\n    condition: the project states no weight licence")
+    assert check_output(tmp_path, text) == (0, [])
+
+
+def test_check_flags_alternative_values_without_source(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "vram_gb: {value: 15, source: https://example.org/readme}",
+        "vram_gb: {value: 15, source: https://example.org/readme, alt: [{value: 17}]}",
+    )
+    code, lines = check_output(tmp_path, text)
+    assert code == 1 and "vram_gb.alt[0]: a figure without a source" in lines[0]
+
+
+def test_check_architecture_against_parameter_count(tmp_path: Path) -> None:
+    consistent = VALID.replace("{value: 7, source", "{value: 6.7, source").replace(
+        "    variants:\n", LLAMA_7B_CONFIG + "    variants:\n", 1
+    )
+    assert "    architecture:" in consistent
+    assert check_output(tmp_path, consistent) == (0, [])
+    wrong = consistent.replace("{value: 6.7, source", "{value: 13, source")
+    code, lines = check_output(tmp_path, wrong)
+    assert code == 1
+    assert "the architecture gives 6.74B parameters, but params_b says 13B" in lines[0]
+    unreadable = consistent.replace("model_type: llama", "model_type: mystery")
+    code, lines = check_output(tmp_path, unreadable)
+    assert code == 1 and "cannot read this config" in lines[0]
+
+
+def test_every_founding_repo_is_still_in_the_catalog() -> None:
+    founding = {
+        "THUDM/chatglm-6b",
+        "THUDM/chatglm-6b-int4",
+        "THUDM/chatglm-6b-int4-qe",
+        "Chinese-Vicuna/Chinese-Vicuna-lora-7b-belle-and-guanaco",
+        "Chinese-Vicuna/Chinese-Vicuna-lora-13b-belle-and-guanaco",
+        "Chinese-Vicuna/Chinese-Vicuna-continue-finetune-3.5epoch-cMedQA2",
+        "P01son/ChatLLaMA-zh-7B",
+        "P01son/ChatLLaMA-zh-7B-int4",
+    }
+    catalog = load_catalog(default_catalog_path())
+    assert founding <= {e.variant.repo for e in catalog.entries()}
+    founders = [p.id for p in catalog.projects if p.founding]
+    assert founders == ["chatglm-6b", "chinese-vicuna", "chinese-chatllama", "belle", "open-llama"]
+
+
+def test_docs_catalog_md_is_up_to_date() -> None:
+    from llmzh.markdown import catalog_markdown
+
+    expected = catalog_markdown(load_catalog(default_catalog_path()), "zh")
+    actual = (Path(__file__).resolve().parents[1] / "docs" / "catalog.md").read_text(encoding="utf-8")
+    assert actual == expected, "docs/catalog.md is out of date: run `llmzh export --format md -o docs/catalog.md`"

@@ -1,9 +1,23 @@
-"""Where the catalog and the Hub disagree: each disagreement means the catalog may need a fix."""
+"""Checks of the catalog's truth: facts without sources, contradictions, and where the Hub disagrees."""
 
 from __future__ import annotations
 
+from llmzh.catalog import Step
 from llmzh.hub import HubInfo
-from llmzh.schema import Entry, Format, Quant
+from llmzh.schema import (
+    Architecture,
+    Catalog,
+    Commercial,
+    Dated,
+    Entry,
+    Figure,
+    FigureKind,
+    Format,
+    License,
+    Quant,
+    Score,
+    Text,
+)
 
 UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 PARAMS_TOLERANCE = 0.15  # a safetensors count this far from the catalog's is worth a look
@@ -35,3 +49,86 @@ def hub_disagreements(entry: Entry, info: HubInfo) -> list[str]:
     ):
         notes.append(f"{repo}: the Hub counts {info.params / 1e9:.2f}B parameters, the catalog says {params.value:g}B")
     return notes
+
+
+# ---------------------------------------------------------------- truth checks of the catalog itself
+
+ARCH_TOLERANCE = 0.10  # an architecture block this far from the stated parameter count contradicts it
+# A nominal size ("7B" in a name) is a rounded class, not a count: InternLM2-7B has 7.74B parameters.
+NOMINAL_TOLERANCE = 0.20
+
+
+def _sourceless(value: object, path: tuple[Step, ...], out: list[tuple[tuple[Step, ...], str]]) -> None:
+    """Walk the records: every figure, score, date, licence and architecture needs its source."""
+    if isinstance(value, Figure):
+        if not value.source:
+            out.append((path, "a figure without a source: add `source: URL`"))
+        for i, alt in enumerate(value.alt):
+            _sourceless(alt, path + (("alt", "alt"), (i, str(i))), out)
+        return
+    if isinstance(value, (Score, Dated, Architecture)):
+        if not value.source:
+            what = {Score: "a score", Dated: "a date", Architecture: "an architecture block"}[type(value)]
+            out.append((path, f"{what} without a source: add `source: URL`"))
+        return
+    if isinstance(value, License):
+        if not value.source:
+            out.append((path, "a licence without a source: add `source: URL`"))
+        if value.commercial is Commercial.UNKNOWN and value.condition is None:
+            out.append(
+                (
+                    path + (("commercial", "commercial"),),
+                    "a licence without commercial terms: set free | registration | research-only, "
+                    "or say in `condition` why the terms are unknown",
+                )
+            )
+        return
+    if isinstance(value, Text):
+        return
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        for name in value._fields:
+            _sourceless(getattr(value, name), path + ((name, name),), out)
+        return
+    if isinstance(value, tuple):
+        for i, item in enumerate(value):
+            label = getattr(item, "id", None) if isinstance(item, tuple) and hasattr(item, "_fields") else None
+            _sourceless(item, path + ((i, label if isinstance(label, str) else str(i)),), out)
+
+
+def truth_problems(catalog: Catalog) -> list[tuple[tuple[Step, ...], str]]:
+    """Sources, commercial terms and architecture/parameter consistency, as (field path, message) pairs."""
+    from llmzh.errors import LlmzhError
+    from llmzh.estimate import arch_from_config, count_params
+
+    out: list[tuple[tuple[Step, ...], str]] = []
+    _sourceless(catalog.projects, (("projects", "projects"),), out)
+    for pi, project in enumerate(catalog.projects):
+        for mi, model in enumerate(project.models):
+            if model.architecture is None:
+                continue
+            path: tuple[Step, ...] = (
+                ("projects", "projects"),
+                (pi, project.id),
+                ("models", "models"),
+                (mi, model.id),
+                ("architecture", "architecture"),
+            )
+            try:
+                total = count_params(arch_from_config(model.architecture.config)).total
+            except LlmzhError as error:
+                out.append((path + (("config", "config"),), f"cannot read this config: {error.message}"))
+                continue
+            if model.params_b is not None:
+                stated = model.params_b.value * 1e9
+                nominal = model.params_b.kind is FigureKind.NOMINAL
+                tolerance = NOMINAL_TOLERANCE if nominal else ARCH_TOLERANCE
+                if abs(total - stated) > tolerance * stated:
+                    what = "the nominal size" if nominal else "params_b"
+                    out.append(
+                        (
+                            path,
+                            f"the architecture gives {total / 1e9:.2f}B parameters, but {what} says "
+                            f"{model.params_b.value:g}B (more than {tolerance:.0%} apart)",
+                        )
+                    )
+    return out

@@ -456,6 +456,21 @@ def validate(path: Path) -> Validation:
     return Validation(Catalog(projects=projects, path=file), ())
 
 
+def check(path: Path) -> Validation:
+    """`llmzh catalog check`: validation plus the truth checks (sources, commercial terms, architectures)."""
+    result = validate(path)
+    if result.catalog is None:
+        return result
+    from llmzh.audit import truth_problems
+
+    found = truth_problems(result.catalog)
+    if not found:
+        return result
+    text = path.read_text(encoding="utf-8")
+    problems = tuple(Problem(str(path), p, message, _line_of(text, p)) for p, message in found)
+    return Validation(None, problems)
+
+
 def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
     """Load the catalog the user selected; raise CatalogError naming the first problem.
 

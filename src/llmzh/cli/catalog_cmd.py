@@ -22,12 +22,17 @@ def catalog_check(
         ),
     ] = None,
 ) -> None:
-    """Validate a catalog file and report every problem at once (exit 1 if any)."""
+    """Validate a catalog file and report every problem at once (exit 1 if any).
+
+    Beyond the structure it checks that every figure, score, date and licence has a source, that every
+    licence states commercial terms, and that each architecture block agrees with the stated parameter count
+    within 10 %.
+    """
     with reporting_errors():
-        from llmzh.catalog import catalog_path, validate
+        from llmzh.catalog import catalog_path, check
 
         target = catalog_path(path)
-        result = validate(target)
+        result = check(target)
         for problem in result.problems:
             sys.stdout.write(f"{problem}\n")
         if result.catalog is None:
