@@ -28,12 +28,21 @@ def _figure_cell(need: Need, figure: Figure | None, lang: Lang) -> str:
     return gb(need, lang) if need.gb is not None else f"{num(figure.value)} GB" if figure else t("na", lang)
 
 
-def resource_table(model: Model, rows: Mapping[str, Row], lang: Lang, repos: Mapping[str, str | None]) -> Table:
+def resource_table(
+    model: Model,
+    rows: Mapping[str, Row],
+    lang: Lang,
+    repos: Mapping[str, str | None],
+    estimates: Mapping[str, float | None],
+) -> Table:
+    """Published figures (NA where the project gives none) beside the estimator's, as the founding document's
+    resource table."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column(t("name", lang), no_wrap=True, style="bold")
     table.add_column(t("quant", lang), no_wrap=True)
     table.add_column(t("ram", lang), justify="right", no_wrap=True)
     table.add_column(t("vram", lang), justify="right", no_wrap=True)
+    table.add_column(t("vram_estimate", lang), justify="right", no_wrap=True)
     table.add_column(t("vram_ft", lang), justify="right", no_wrap=True)
     table.add_column(t("repo", lang))
     for variant in model.variants:
@@ -43,7 +52,10 @@ def resource_table(model: Model, rows: Mapping[str, Row], lang: Lang, repos: Map
             repo = f"{t('load_time', lang)} {repos.get(variant.quantize_from) or variant.quantize_from}"
         vram = t("cpu_only", lang) if variant.device is Device.CPU else _figure_cell(row.vram, variant.vram_gb, lang)
         ft = "-" if variant.device is Device.CPU else _figure_cell(row.finetune_vram, variant.finetune_vram_gb, lang)
-        table.add_row(variant.id, variant.quant.value, _figure_cell(row.ram, variant.ram_gb, lang), vram, ft, repo)
+        estimate = estimates.get(variant.id)
+        guess = f"≈{estimate:.1f} GB" if estimate is not None else "—"
+        ram = _figure_cell(row.ram, variant.ram_gb, lang)
+        table.add_row(variant.id, variant.quant.value, ram, vram, guess, ft, repo)
     return table
 
 
@@ -81,6 +93,7 @@ def model_section(
     rows: Mapping[str, Row],
     lang: Lang,
     repos: Mapping[str, str | None],
+    estimates: Mapping[str, float | None],
 ) -> list[RenderableType]:
     parts: list[RenderableType] = [RichText(f"\n■ {model.name.get(lang)}  ({model.id})", style="bold green")]
     facts = []
@@ -116,7 +129,7 @@ def model_section(
             parts.append(RichText("    " + base.note.get(lang), style="yellow"))
     if model.license is not None:
         parts.append(_kv("  " + t("licence", lang), _license_line(model.license, lang)))
-    parts.append(resource_table(model, rows, lang, repos))
+    parts.append(resource_table(model, rows, lang, repos, estimates))
     for variant in model.variants:
         if variant.note:
             parts.append(RichText(f"  {variant.id}: {variant.note.get(lang)}", style="italic"))
@@ -146,6 +159,7 @@ def card(
     rows: Mapping[str, Row],
     lang: Lang,
     repos: Mapping[str, str | None],
+    estimates: Mapping[str, float | None],
 ) -> Group:
     """The whole card of a project, model or variant, laid out like the founding document."""
     project = match.project
@@ -184,7 +198,7 @@ def card(
     parts.append(_heading(f"{t('resources', lang)}  ({t('na_note', lang)}; {t('estimate_note', lang)})"))
     models = [m for m in project.models if match.model is None or m.id == match.model.id]
     for model in models:
-        parts.extend(model_section(project, model, rows, lang, repos))
+        parts.extend(model_section(project, model, rows, lang, repos, estimates))
     if project.demos:
         parts += [_heading(t("demos", lang))] + [RichText(f"  • {d.get(lang)}") for d in project.demos]
     parts += [_heading(t("licence", lang)), RichText(_license_line(project.license, lang))]

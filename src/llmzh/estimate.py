@@ -600,7 +600,7 @@ def _matrix_bytes(quant: Quant, rows_in: int, rows_out: int, dense: int) -> int:
       + an int32 ``g_idx`` per input (AutoGPTQ QuantLinear: qweight, scales, qzeros, g_idx).
     * awq: 4-bit weights + an fp16 scale and a 4-bit zero per group of 128 (AutoAWQ WQLinear_GEMM).
     * bnb-int8: int8 weights + one fp32 row statistic (SCB) per output row (LLM.int8()).
-    * bnb-nf4: 4-bit weights + one fp32 absmax per 64 weights.
+    * bnb-nf4 / bnb-fp4: 4-bit weights + one fp32 absmax per 64 weights.
     * fp8: 8-bit weights + one fp32 scale per output row (per-channel FP8 checkpoints).
     """
     n = rows_in * rows_out
@@ -617,7 +617,7 @@ def _matrix_bytes(quant: Quant, rows_in: int, rows_out: int, dense: int) -> int:
         return n // 2 + 2 * groups + groups // 2
     if quant is Quant.BNB_INT8:
         return n + 4 * rows_out
-    if quant is Quant.BNB_NF4:
+    if quant in (Quant.BNB_NF4, Quant.BNB_FP4):  # same storage: 4-bit codes + an fp32 absmax per block of 64
         return n // 2 + 4 * -(-n // NF4_BLOCK)
     if quant is Quant.FP8:
         return n + 4 * rows_out
@@ -1065,7 +1065,7 @@ def estimate_finetune(
         grads_opt = p.total * (act + 4 + ADAMW_STATE_BYTES)
     else:
         weights = weight_bytes(arch, base_quant)
-        if method == "qlora" and base_quant is Quant.BNB_NF4:
+        if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
             weights -= int(p.block_linear * (0.5 - NF4_DOUBLE_QUANT_BITS / 8))
         if method != "ptuning" and base_quant not in (Quant.FP16, Quant.BF16, Quant.FP32):
             weights += (p.embedding + p.lm_head + p.block_small + p.norms) * (4 - dense_bytes(base_quant))

@@ -70,6 +70,7 @@ class FigureKind(enum.StrEnum):
     PEAK = "peak"  # measured peak or usage in a run
     APPROX = "approx"  # 约 / 大概 / about
     NOMINAL = "nominal"  # a size label such as "7B", not a parameter count
+    WEIGHTS = "weights"  # memory of the weights alone, not what running the model needs
 
 
 class Text(NamedTuple):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
-from llmzh.schema import Catalog, Commercial, Device, Entry, Figure, Format, Quant
+from llmzh.schema import Catalog, Commercial, Device, Entry, Figure, FigureKind, Format, Quant
 
 VramSource = Literal["published", "estimated"]
 SortKey = Literal["vram", "name", "params", "score", "downloads", "likes", "size"]
 COMMERCIAL_OK = (Commercial.FREE, Commercial.REGISTRATION)
-# A published figure that does not state its context is taken to hold up to this many tokens.
+# A published figure that does not state its context is taken to have been measured at this many tokens; it is
+# also the context a listing assumes when the user gives none.
 UNSTATED_FIGURE_CTX = 2048
+COMPARABLE_CTX_RATIO = 4
 
 
 class Need(NamedTuple):
@@ -79,23 +81,35 @@ def runs_on_cpu(entry: Entry) -> bool:
     return entry.variant.device is Device.CPU or entry.format in (Format.GGML, Format.GGUF)
 
 
+def comparable(figure: Figure, ctx: int) -> bool:
+    """A published figure holds for `ctx` tokens if it was taken at a context at least that long, but not so much
+    longer that it would grossly overstate the need (a 200K-token measurement says little about 2K). Figures of the
+    weights alone never hold."""
+    if figure.kind is FigureKind.WEIGHTS:
+        return False
+    measured = figure.ctx or UNSTATED_FIGURE_CTX
+    return ctx <= measured <= COMPARABLE_CTX_RATIO * ctx
+
+
 def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | None = None) -> Row:
     """Published figures where the catalog has them for comparable conditions, else the estimator's."""
     variant = entry.variant
+    wanted = ctx or UNSTATED_FIGURE_CTX
 
     def pick(figure: Figure | None, finetune: bool) -> Need:
-        if figure is not None and (ctx is None or (figure.ctx or UNSTATED_FIGURE_CTX) >= ctx):
+        if figure is not None and (finetune or comparable(figure, wanted)):
             return Need.published(figure)
-        if estimator is not None and variant.device is Device.GPU:
+        if estimator is not None:
             estimate = estimator(entry, finetune)
             if estimate is not None:
                 return Need(estimate, "estimated")
-        return Need.published(figure) if ctx is None else Need()
+        return Need()
 
+    gpu = variant.device is Device.GPU
     return Row(
         entry=entry,
-        vram=pick(variant.vram_gb, False) if variant.device is Device.GPU else Need(),
-        finetune_vram=pick(variant.finetune_vram_gb, True) if variant.device is Device.GPU else Need(),
+        vram=pick(variant.vram_gb, False) if gpu else Need(),
+        finetune_vram=pick(variant.finetune_vram_gb, True) if gpu else Need(),
         ram=Need.published(variant.ram_gb),
     )
 

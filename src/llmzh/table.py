@@ -91,8 +91,9 @@ def render(
     if title:
         out.append(f"{bold}{title}{reset}")
     header = GAP.join(_pad(c.header, widths[i], c.align) for i, c in enumerate(columns))
-    out.append(f"{bold}{header.rstrip()}{reset}")
-    out.append(f"{dim}{'─' * cell_len(header.rstrip())}{reset}")
+    if header.strip():  # a table of label/value pairs has no header
+        out.append(f"{bold}{header.rstrip()}{reset}")
+        out.append(f"{dim}{'─' * cell_len(header.rstrip())}{reset}")
     for row in rows:
         parts = []
         for i, cell in enumerate(row):

@@ -191,3 +191,41 @@ def hub_settings(
     return HubSettings.from_options(
         endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
     )
+
+
+# ---------------------------------------------------------------- --vram GB|auto
+
+
+def vram_option(value: str | None, option: str = "--vram") -> float | str | None:
+    """A positive number of GB, or "auto" (detect this machine's GPUs)."""
+    if value is None:
+        return None
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        gb = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a number of GB or 'auto', got {value!r}", param_hint=option) from None
+    if not gb > 0 or gb == float("inf"):
+        raise typer.BadParameter(f"must be a positive number of GB, got {value}", param_hint=option)
+    return gb
+
+
+def detect_budget() -> Any:
+    """Detect the hardware for `--vram auto` and say on stderr what was found."""
+    from llmzh.hardware import budget, detect
+
+    found = budget(detect())
+    warn(found.summary)
+    return found
+
+
+VramOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vram",
+        metavar="GB|auto",
+        help="GPU memory in GB, or 'auto' to read this machine's GPUs (free memory counts).",
+        show_default=False,
+    ),
+]

@@ -19,12 +19,15 @@ from llmzh.cli._common import (
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
+    VramOpt,
     app,
+    detect_budget,
     hub_settings,
     lang_of,
     positive_gb,
     print_json,
     reporting_errors,
+    vram_option,
     warn,
 )
 
@@ -52,6 +55,8 @@ LIST_EPILOG = """\
 Examples:
 
 * `llmzh list --vram 6` — what runs on a 6 GB card (inference)
+* `llmzh list --vram auto` — what runs on this machine's GPU (or CPU, if it has none)
+* `llmzh list --vram 8 --ctx 8192` — what fits 8 GB with an 8K-token context (≈ marks estimates)
 * `llmzh list --vram 8 --finetune` — what can be fine-tuned (parameter-efficient) on 8 GB
 * `llmzh list --cpu --ram 16` — CPU inference within 16 GB of RAM
 * `llmzh list --quant int4 --commercial` — INT4 variants you may use commercially
@@ -64,12 +69,7 @@ Examples:
 
 @app.command("list", epilog=LIST_EPILOG)
 def list_(
-    vram: Annotated[
-        float | None,
-        typer.Option(
-            "--vram", metavar="GB", help="GPU memory in GB: list what fits for inference.", show_default=False
-        ),
-    ] = None,
+    vram: VramOpt = None,
     finetune: Annotated[
         bool, typer.Option("--finetune", help="Apply --vram to parameter-efficient fine-tuning instead.")
     ] = False,
@@ -80,6 +80,16 @@ def list_(
         ),
     ] = None,
     cpu: Annotated[bool, typer.Option("--cpu", help="Only variants that run on the CPU.")] = False,
+    ctx: Annotated[
+        int | None,
+        typer.Option(
+            "--ctx",
+            metavar="TOKENS",
+            min=1,
+            help="Context to fit (prompt + reply); published figures taken at other lengths give way to estimates.",
+            show_default=False,
+        ),
+    ] = None,
     quant: Annotated[
         list[str] | None,
         typer.Option(
@@ -135,11 +145,17 @@ def list_(
 
     A variant whose memory figure is unknown is never shown as fitting.
     """
-    positive_gb(vram, "--vram")
+    vram_choice = vram_option(vram)
     positive_gb(ram, "--ram")
-    if cpu and vram is not None:
+    if cpu and vram_choice is not None:
         raise typer.BadParameter("--cpu lists CPU inference; use --ram GB with it, not --vram", param_hint="--cpu")
     with reporting_errors():
+        vram_gb = vram_choice if isinstance(vram_choice, float) else None
+        if vram_choice == "auto":
+            found = detect_budget()
+            vram_gb = found.vram_gb
+            if vram_gb is None:  # no GPU: CPU fits within the RAM that is free
+                cpu, ram = True, ram or round(found.ram_gb, 1)
         from llmzh.catalog import load_catalog, repo_index
         from llmzh.schema import Quant
         from llmzh.select import Filters, select, sort_rows
@@ -156,7 +172,7 @@ def list_(
         language = lang_of(lang)
         cat = load_catalog(catalog)
         filters = Filters(
-            vram_gb=vram,
+            vram_gb=vram_gb,
             finetune=finetune,
             ram_gb=ram,
             cpu=cpu,
@@ -165,13 +181,16 @@ def list_(
             commercial=commercial,
             base=base,
             search=search,
+            ctx=ctx,
         )
-        selection = select(cat, filters)
+        from llmzh.fit import estimate_gb
+
+        selection = select(cat, filters, estimator=lambda e, ft: estimate_gb(e, finetune=ft, ctx=ctx))
         repos = repo_index(cat)
         infos: dict[str, Any] | None = None
         if live or sort in LIVE_SORTS:
             infos = _live(cat, selection, repos, endpoint, mirror, token, timeout, offline, refresh, strict)
-        cpu_listing = cpu or (ram is not None and vram is None)
+        cpu_listing = cpu or (ram is not None and vram_gb is None)
         rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu_listing, live=_live_value(infos, repos))
         unknown = sort_rows(selection.unknown, "name") if include_unknown else []
         fmt_ = OutputFormat.json if as_json else output

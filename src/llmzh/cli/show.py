@@ -78,9 +78,13 @@ def show(
         )
         language = lang_of(lang)
         repos = repo_index(cat)
-        rows = {e.variant.id: make_row(e) for e in cat.entries() if e.project.id == match.project.id}
+        from llmzh.fit import estimate_gb
+
+        entries = [e for e in cat.entries() if e.project.id == match.project.id]
+        rows = {e.variant.id: make_row(e) for e in entries}
+        estimates = {e.variant.id: estimate_gb(e) for e in entries}
         console = stdout_console()
-        console.print(card(match, rows, language, repos))
+        console.print(card(match, rows, language, repos, estimates))
         _print_hub(console, cat, match, repos, settings, language, strict=strict)
 
 

@@ -1,0 +1,334 @@
+"""`llmzh estimate`: peak GPU memory of a model at any quantization, context and batch, part by part."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from llmzh.cli._common import (
+    CatalogOpt,
+    EndpointOpt,
+    JsonOpt,
+    LangOpt,
+    MirrorOpt,
+    OfflineOpt,
+    TimeoutOpt,
+    TokenOpt,
+    VramOpt,
+    app,
+    detect_budget,
+    hub_settings,
+    lang_of,
+    print_json,
+    reporting_errors,
+    vram_option,
+)
+
+
+class RuntimeChoice(StrEnum):
+    transformers = "transformers"
+    transformers_legacy = "transformers-legacy"
+    llama_cpp = "llama.cpp"
+
+
+class FinetuneChoice(StrEnum):
+    lora = "lora"
+    qlora = "qlora"
+    full = "full"
+    ptuning = "ptuning"
+
+
+ESTIMATE_EPILOG = """\
+Examples:
+
+* `llmzh estimate qwen2.5-7b-instruct` — every level the catalog has, at a 2K context
+* `llmzh estimate qwen-7b-chat --quant gptq-int4 --ctx 8192 --vram 8` — will it fit an 8 GB card at 8K?
+* `llmzh estimate chatglm2-6b --ctx 32768 --prompt 30000` — a long document in one prompt
+* `llmzh estimate Qwen/Qwen2.5-14B-Instruct --quant q4_k_m` — any Hub repo (its config.json is fetched and cached)
+* `llmzh estimate glm-4-9b-chat --finetune qlora --seq 2048` — fine-tuning memory (a rough estimate)
+* `llmzh estimate yi-6b-chat --json` — the parts in bytes
+
+Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
+"""
+
+
+def _gb(n: int) -> str:
+    value = n / 2**30
+    return f"{value:.2f} GB" if value < 10 else f"{value:.1f} GB"
+
+
+@app.command(epilog=ESTIMATE_EPILOG)
+def estimate(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A catalog model or variant id, or a Hub repo id.")],
+    quant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quant",
+            metavar="LEVEL",
+            help="Level to estimate (repeatable); default: the model's own.",
+            show_default=False,
+        ),
+    ] = None,
+    ctx: Annotated[
+        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Tokens held in the KV cache (prompt + reply).")
+    ] = 2048,
+    prompt: Annotated[
+        int | None,
+        typer.Option("--prompt", metavar="TOKENS", min=0, help="Prefill length (default: --ctx).", show_default=False),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Sequences at once.")] = 1,
+    runtime: Annotated[
+        RuntimeChoice | None,
+        typer.Option(
+            "--runtime",
+            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits) or llama.cpp "
+            "(default for GGUF levels).",
+            show_default=False,
+        ),
+    ] = None,
+    finetune: Annotated[
+        FinetuneChoice | None,
+        typer.Option("--finetune", help="Estimate fine-tuning memory instead (rough).", show_default=False),
+    ] = None,
+    seq: Annotated[int, typer.Option("--seq", metavar="TOKENS", min=1, help="Training sequence length.")] = 512,
+    vram: VramOpt = None,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+    catalog: CatalogOpt = None,
+    endpoint: EndpointOpt = None,
+    mirror: MirrorOpt = None,
+    token: TokenOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    offline: OfflineOpt = False,
+) -> None:
+    """Estimate peak GPU memory as weights + KV cache + activations + overhead, from the model's architecture.
+
+    The estimator reads each family's own config names (ChatGLM2/3 and GLM-4 multi-query groups, Qwen, Baichuan,
+    InternLM, Yi, DeepSeek, BLOOM), models what the named runtime allocates, and is calibrated against the projects'
+    published measurements (bench/estimate_accuracy.py). Published figures from the catalog are shown beside it.
+    """
+    if prompt is not None and prompt > ctx:
+        raise typer.BadParameter(
+            f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
+        )
+    vram_choice = vram_option(vram)
+    with reporting_errors():
+        from llmzh.schema import Quant
+
+        levels: list[Quant] = []
+        for level in quant or ():
+            try:
+                levels.append(Quant(level.strip().lower()))
+            except ValueError:
+                allowed = ", ".join(q.value for q in Quant)
+                raise typer.BadParameter(
+                    f"unknown level {level!r}; expected one of: {allowed}", param_hint="--quant"
+                ) from None
+        target = _target(name, catalog, endpoint, mirror, token, timeout, offline)
+        limit = vram_choice if isinstance(vram_choice, float) else None
+        if vram_choice == "auto":
+            limit = detect_budget().vram_gb
+        language = lang_of(lang)
+        if finetune is not None:
+            _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
+            return
+        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+
+
+def _target(
+    name: str,
+    catalog: str | None,
+    endpoint: str | None,
+    mirror: str | None,
+    token: str | None,
+    timeout: float,
+    offline: bool,
+) -> Any:
+    """A catalog model (its config facts), or else a Hub repo (its config.json, fetched through the hub module)."""
+    from llmzh.catalog import entries_of, find, load_catalog
+    from llmzh.errors import LlmzhError, NotFoundError, UsageError
+    from llmzh.fit import catalog_target, hub_target, model_arch
+
+    cat = load_catalog(catalog)
+    try:
+        match = find(cat, name)
+    except NotFoundError:
+        if "/" not in name:
+            raise
+        found = next((m for m in _repo_matches(cat, name)), None)
+        if found is None:
+            from llmzh.hub import fetch_config
+
+            settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+            return hub_target(name, fetch_config(name, settings))
+        match = found
+    if match.model is None:
+        models = match.project.models
+        if len(models) > 1:
+            listed = ", ".join(m.id for m in models)
+            raise UsageError(f"{match.project.id} has {len(models)} models; estimate one of them: {listed}")
+        match = match._replace(kind="model", model=models[0])
+    entries = entries_of(cat, match)
+    arch = model_arch(entries[0])
+    if arch is None:
+        repo = next((e.variant.repo for e in entries if e.variant.repo), None)
+        if repo is None:
+            raise LlmzhError(f"the catalog has no architecture facts for {match.id}, and no Hub repo to read them from")
+        from llmzh.hub import fetch_config
+
+        settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+        return hub_target(repo, fetch_config(repo, settings))._replace(name=match.id)
+    return catalog_target(entries, match.id, arch)
+
+
+def _repo_matches(cat: Any, repo: str) -> Any:
+    from llmzh.catalog import Match
+
+    for entry in cat.entries():
+        if repo.lower() in (r.lower() for r in (entry.variant.repo or "", *entry.variant.also_at) if r):
+            yield Match("variant", entry.project, entry.model, entry.variant)
+
+
+def _inference(
+    target: Any,
+    levels: list[Any],
+    ctx: int,
+    prompt: int | None,
+    batch: int,
+    runtime: RuntimeChoice | None,
+    limit: float | None,
+    as_json: bool,
+    lang: Any,
+) -> None:
+    from llmzh.errors import LlmzhError
+    from llmzh.estimate import estimate_inference
+
+    rows: list[dict[str, Any]] = []
+    for level in levels:
+        try:
+            est = estimate_inference(
+                target.arch, level, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime.value if runtime else None
+            )
+        except LlmzhError as error:
+            rows.append({"quant": level.value, "error": error.message})
+            continue
+        published = target.published.get(level)
+        total_gb = est.total_bytes / 2**30
+        rows.append(
+            {
+                "quant": level.value,
+                "ctx": est.ctx,
+                "prompt": est.prompt,
+                "batch": est.batch,
+                "runtime": est.runtime,
+                "weights_bytes": est.weights_bytes,
+                "kv_cache_bytes": est.kv_cache_bytes,
+                "activation_bytes": est.activation_bytes,
+                "overhead_bytes": est.overhead_bytes,
+                "total_bytes": est.total_bytes,
+                "total_gb": round(total_gb, 2),
+                "estimated": True,
+                "published_gb": published.value if published is not None else None,
+                "published_ctx": published.ctx if published is not None else None,
+                "fits": (total_gb <= limit) if limit is not None else None,
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    from llmzh.i18n import t
+    from llmzh.render import num
+    from llmzh.table import Column, render, terminal_width, use_colour
+
+    keys = ["quant", "runtime", "est_weights", "est_kv", "est_act", "est_overhead", "est_total", "est_published"]
+    columns = [Column(t(k, lang), "left" if k in ("quant", "runtime") else "right") for k in keys]
+    if limit is not None:
+        columns.append(Column(t("est_fits", lang).format(gb=num(round(limit, 1)))))
+    cells: list[list[str]] = []
+    for row in rows:
+        if "error" in row:
+            cells.append([row["quant"], "—", row["error"], *[""] * (len(columns) - 3)])
+            continue
+        published = "—"
+        if row["published_gb"] is not None:
+            published = f"{num(row['published_gb'])} GB" + (f" @{row['published_ctx']}" if row["published_ctx"] else "")
+        line = [
+            row["quant"],
+            row["runtime"],
+            _gb(row["weights_bytes"]),
+            _gb(row["kv_cache_bytes"]),
+            _gb(row["activation_bytes"]),
+            _gb(row["overhead_bytes"]),
+            "≈" + _gb(row["total_bytes"]),
+            published,
+        ]
+        if limit is not None:
+            line.append(("✔ " if row["fits"] else "✘ ") + f"{limit - row['total_gb']:+.1f} GB")
+        cells.append(line)
+    first = next((r for r in rows if "error" not in r), None)
+    title = t("est_title", lang).format(
+        name=target.name,
+        ctx=ctx,
+        prompt=first["prompt"] if first else (prompt if prompt is not None else ctx),
+        batch=batch,
+    )
+    sys.stdout.write(render(columns, cells, width=terminal_width(), colour=use_colour(sys.stdout), title=title))
+
+
+def _finetune(
+    target: Any, method: str, levels: list[Any], seq: int, batch: int, limit: float | None, as_json: bool, lang: Any
+) -> None:
+    from llmzh.estimate import estimate_finetune
+
+    base = levels[0] if levels else None
+    est = estimate_finetune(target.arch, method, seq=seq, batch=batch, base_quant=base)  # type: ignore[arg-type]
+    row = {
+        "method": est.method,
+        "seq": est.seq,
+        "batch": est.batch,
+        "base_quant": est.base_quant.value,
+        "trainable_params": est.trainable_params,
+        "weights_bytes": est.weights_bytes,
+        "adapter_bytes": est.adapter_bytes,
+        "grads_optimizer_bytes": est.grads_optimizer_bytes,
+        "activation_bytes": est.activation_bytes,
+        "activation_checkpointed_bytes": est.activation_checkpointed_bytes,
+        "overhead_bytes": est.overhead_bytes,
+        "total_bytes": est.total,
+        "total_checkpointed_bytes": est.total_checkpointed,
+        "rough": True,
+        "fits": (est.total / 2**30 <= limit) if limit is not None else None,
+        "fits_checkpointed": (est.total_checkpointed / 2**30 <= limit) if limit is not None else None,
+    }
+    if as_json:
+        print_json(row)
+        return
+    from llmzh.i18n import t
+    from llmzh.table import Column, render, terminal_width, use_colour
+
+    lines = [
+        (t("ft_trainable", lang), f"{est.trainable_params / 1e6:,.1f} M"),
+        (t("est_weights", lang), _gb(est.weights_bytes)),
+        (t("ft_adapter", lang), _gb(est.adapter_bytes)),
+        (t("ft_grads", lang), _gb(est.grads_optimizer_bytes)),
+        (t("est_act", lang), _gb(est.activation_bytes)),
+        (t("ft_act_ckpt", lang), _gb(est.activation_checkpointed_bytes)),
+        (t("est_overhead", lang), _gb(est.overhead_bytes)),
+        (t("ft_total", lang), "≈" + _gb(est.total)),
+        (t("ft_total_ckpt", lang), "≈" + _gb(est.total_checkpointed)),
+    ]
+    if limit is not None:
+        verdict = (
+            "✔" if est.total / 2**30 <= limit else ("✔ (ckpt)" if est.total_checkpointed / 2**30 <= limit else "✘")
+        )
+        lines.append((t("est_fits", lang).format(gb=f"{limit:.1f}"), verdict))
+    title = t("ft_title", lang).format(
+        name=target.name, method=method, quant=est.base_quant.value, seq=seq, batch=batch
+    )
+    table = render(
+        [Column(""), Column("", "right")], lines, width=terminal_width(), colour=use_colour(sys.stdout), title=title
+    )
+    sys.stdout.write(table)

@@ -1,0 +1,90 @@
+"""The estimator applied to catalog variants: what `list`, `show` and `recommend` use where no published figure
+holds for the user's conditions. Estimates are labelled as such everywhere they appear (≈, `estimated`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import NamedTuple
+
+from llmzh.errors import LlmzhError
+from llmzh.estimate import (
+    GGUF_LEVELS,
+    Arch,
+    FinetuneMethod,
+    GiB,
+    arch_from_config,
+    estimate_finetune,
+    estimate_inference,
+    sensible_levels,
+)
+from llmzh.schema import Device, Entry, Figure, Quant
+
+DEFAULT_CTX = 2048  # tokens in context when the user gives none: the length most published figures were taken at
+DEFAULT_FINETUNE_SEQ = 512  # training sequence length for a fine-tuning estimate when none is given
+FOUR_BIT = (Quant.BNB_NF4, Quant.BNB_FP4, Quant.GPTQ_INT4, Quant.AWQ)
+CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
+
+
+@lru_cache(maxsize=512)
+def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+    try:
+        return arch_from_config(dict(config))
+    except LlmzhError:
+        return None
+
+
+def model_arch(entry: Entry) -> Arch | None:
+    """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    architecture = entry.model.architecture
+    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+
+
+def finetune_method(quant: Quant) -> FinetuneMethod:
+    """How a variant is fine-tuned parameter-efficiently: ChatGLM's own quantized levels with P-Tuning v2 (the
+    projects' documented method), 4-bit bases with QLoRA, everything else with LoRA."""
+    if quant in CHATGLM_OWN:
+        return "ptuning"
+    return "qlora" if quant in FOUR_BIT else "lora"
+
+
+def estimate_gb(entry: Entry, *, finetune: bool = False, ctx: int | None = None) -> float | None:
+    """Estimated peak GPU memory of a variant, in GB (GiB), or None when it cannot be estimated."""
+    if entry.variant.device is not Device.GPU:
+        return None
+    arch = model_arch(entry)
+    if arch is None:
+        return None
+    quant = entry.variant.quant
+    try:
+        if finetune:
+            if quant in GGUF_LEVELS:
+                return None
+            method = finetune_method(quant)
+            seq = ctx or DEFAULT_FINETUNE_SEQ
+            base = quant if quant not in (Quant.FP32, Quant.FP16, Quant.BF16) else None
+            return estimate_finetune(arch, method, seq=seq, base_quant=base).total / GiB
+        return estimate_inference(arch, quant, ctx=ctx or DEFAULT_CTX).total_bytes / GiB
+    except LlmzhError:
+        return None
+
+
+class Target(NamedTuple):
+    """What `llmzh estimate NAME` sizes: an architecture, the levels worth showing, and published figures."""
+
+    name: str
+    arch: Arch
+    levels: tuple[Quant, ...]
+    published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+
+
+def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
+    """Levels: the catalog variants' own (in catalog order), or the estimator's sensible ones when it has none."""
+    levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
+    published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
+    return Target(name, arch, levels or sensible_levels(arch), published)
+
+
+def hub_target(repo: str, config: Mapping[str, object]) -> Target:
+    arch = arch_from_config(config)
+    return Target(repo, arch, sensible_levels(arch), {})
