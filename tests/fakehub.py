@@ -38,6 +38,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, NamedTuple, Self
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
@@ -106,7 +107,9 @@ class FakeFile:
     def size(self) -> int:
         return len(self.content)
 
-    @property
+    # Cached: every metadata answer and CDN lookup needs it, and hashing a 256 MB file on each would make the
+    # server, not the client, the bottleneck of bench/download.py (cached_property writes past `frozen`).
+    @cached_property
     def sha256(self) -> str:
         return sha256_hex(self.content)
 

@@ -1,25 +1,31 @@
 """The only module that talks to the Hugging Face Hub, through the real `huggingface_hub` client.
 
-It fetches live repo figures (concurrently, cached on disk with a TTL), and maps every client failure to a status
-or an `LlmzhError` with one clear line. `huggingface_hub` is imported lazily, only when a request must be made, so
-commands served from the cache never pay for it.
+It fetches live repo figures (concurrently, cached on disk with a TTL), downloads and verifies repos (the section
+at the end), and maps every client failure to a status or an `LlmzhError` with one clear line. `huggingface_hub`
+is imported lazily, only when a request must be made, so commands served from the cache never pay for it.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import signal
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from llmzh.errors import HubError, UsageError
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
+    from huggingface_hub._local_folder import LocalDownloadFilePaths
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 MIRRORS = {"hf-mirror": "https://hf-mirror.com"}  # the community mirror most used in mainland China
@@ -222,6 +228,12 @@ def describe_failure(error: BaseException, settings: HubSettings) -> tuple[HubSt
         return "unavailable", "revision not found"
     if isinstance(error, errors.OfflineModeIsEnabled):
         return "unavailable", "offline mode (HF_HUB_OFFLINE) is on"
+    if isinstance(error, errors.RemoteEntryNotFoundError):
+        return "unavailable", "file not found in the repo"
+    if isinstance(error, errors.LocalEntryNotFoundError) and error.__cause__ is not None:
+        return describe_failure(error.__cause__, settings)  # "not in the cache": what failed is the cause
+    if isinstance(error, errors.FileMetadataError):
+        return "unavailable", f"{settings.host} does not answer like a Hugging Face Hub; check --endpoint / HF_ENDPOINT"
     if isinstance(error, errors.HfHubHTTPError):
         status = error.response.status_code if error.response is not None else None
         if status == 429:
@@ -341,3 +353,677 @@ def age(fetched_at: float | None, now: float | None = None) -> str:
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.0f} d"
+
+
+# ================================================================ downloads (`llmzh download` / `llmzh verify`)
+#
+# Every transfer is made by `huggingface_hub.snapshot_download`: its cache layout, locks, etag checks, tokens and
+# endpoint handling are kept. llmzh adds three things around it, each explained where it is done: a partial file
+# that survives a failed or interrupted run and is resumed by the next one (`_resumable_transfers`), a guard that
+# keeps the token on the chosen endpoint's origin (`_talking_to`), and byte counting for the progress bar.
+
+_PARTIAL_SUFFIX = ".incomplete"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+# huggingface_hub reads 10 MiB per write by default; 1 MiB keeps Ctrl-C, the progress bar and what a killed
+# process leaves behind within a second on slow links, at no measurable cost on fast ones (bench/download.py).
+_CHUNK_BYTES = 1 << 20
+# The parameters of the private function replaced by `_resumable_transfers` (huggingface_hub 2.4).
+_REPLACED_SIGNATURE = (
+    "incomplete_path",
+    "destination_path",
+    "url_to_download",
+    "headers",
+    "expected_size",
+    "filename",
+    "force_download",
+    "etag",
+    "xet_file_data",
+    "tqdm_class",
+)
+
+
+class RemoteFile(NamedTuple):
+    """A file of a repo at one commit, as the Hub lists it."""
+
+    path: str
+    size: int | None
+    sha256: str | None = None  # LFS files: sha256 of the content, also their ETag
+    blob_id: str | None = None  # git blob id: the ETag of regular (non-LFS) files
+
+    @property
+    def etag(self) -> str | None:
+        return self.sha256 or self.blob_id
+
+
+class RepoListing(NamedTuple):
+    """A repo's files at the commit a revision points to."""
+
+    repo: str
+    revision: str
+    commit: str
+    files: tuple[RemoteFile, ...]
+    gated: str | None = None  # "auto" / "manual" when access must be requested
+
+
+class LocalFile(NamedTuple):
+    """What the destination already holds of one file."""
+
+    present: bool  # complete, and for the listed ETag
+    partial: int = 0  # bytes kept from an interrupted download, resumed by the next one
+
+
+class Digest(NamedTuple):
+    """A local file's checksum next to the Hub's."""
+
+    path: str
+    kind: Literal["sha256", "git-sha1"]  # LFS files by sha256, regular files by git blob id
+    expected: str
+    actual: str | None  # None when the file is missing
+
+    @property
+    def ok(self) -> bool:
+        return self.actual == self.expected
+
+
+def hub_cache_dir() -> Path:
+    """The shared Hugging Face cache (HF_HUB_CACHE / HF_HOME), where transformers looks too."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def select_files(paths: Iterable[str], include: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """The paths `snapshot_download` fetches for these patterns (its own filter, so the plan matches the transfer)."""
+    from huggingface_hub.utils._paths import filter_repo_objects
+
+    return list(filter_repo_objects(paths, allow_patterns=list(include) or None, ignore_patterns=list(exclude) or None))
+
+
+def _repo_page(repo: str, settings: HubSettings) -> str:
+    # Access to gated repos is granted on huggingface.co even when files come through a mirror.
+    own = settings.endpoint not in (DEFAULT_ENDPOINT, *MIRRORS.values())
+    return f"{settings.endpoint if own else DEFAULT_ENDPOINT}/{repo}"
+
+
+def _gated_error(repo: str, settings: HubSettings) -> HubError:
+    return HubError(
+        f"{repo} is gated: request access at {_repo_page(repo, settings)} and wait until it is granted",
+        hint="then pass your token with HF_TOKEN=hf_... or --token (tokens: https://huggingface.co/settings/tokens)",
+        status="gated",
+    )
+
+
+def _repo_error(error: BaseException, repo: str, settings: HubSettings, revision: str | None = None) -> HubError:
+    """One line for a failure to list or reach `repo`; unmapped exceptions are re-raised by describe_failure."""
+    from huggingface_hub import errors
+
+    if isinstance(error, errors.GatedRepoError):
+        return _gated_error(repo, settings)
+    if isinstance(error, errors.RepositoryNotFoundError):
+        return HubError(
+            f"{repo} is not on {settings.host}: deleted, renamed or private",
+            hint=f"check the name at {_repo_page(repo, settings)}; a private repo needs --token",
+            status="gone",
+        )
+    if isinstance(error, errors.RevisionNotFoundError):
+        return HubError(
+            f"{repo} has no revision {revision or 'main'!r}",
+            hint="give a branch, tag or commit hash that exists (--revision; default: main)",
+        )
+    status, message = describe_failure(error, settings)
+    return HubError(f"{repo}: {message}", status=status)
+
+
+def list_repo(repo: str, settings: HubSettings, *, revision: str | None = None) -> RepoListing:
+    """The files of `repo` at `revision`, with sizes and checksums, in one request (raises HubError)."""
+    try:
+        with _talking_to(settings) as api:
+            info = api.model_info(repo, revision=revision, files_metadata=True, timeout=settings.timeout)
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        raise _repo_error(error, repo, settings, revision) from error
+    files = tuple(
+        RemoteFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None, s.blob_id)
+        for s in (info.siblings or ())
+    )
+    gated = info.gated if isinstance(info.gated, str) else None
+    return RepoListing(repo, revision or "main", info.sha or revision or "main", files, gated)
+
+
+def check_access(listing: RepoListing, paths: Iterable[str], settings: HubSettings) -> None:
+    """For a gated repo, ask for one file's metadata so that missing access shows before any byte moves."""
+    if listing.gated is None:
+        return
+    # The Hub serves these two without access, so they prove nothing.
+    probe = next((p for p in paths if p not in ("README.md", ".gitattributes")), None)
+    if probe is None:
+        return
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    url = hf_hub_url(listing.repo, probe, revision=listing.commit, endpoint=settings.endpoint)
+    try:
+        with _talking_to(settings):
+            get_hf_file_metadata(url, token=settings.client_token, timeout=settings.timeout, endpoint=settings.endpoint)
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        raise _repo_error(error, listing.repo, settings, listing.revision) from error
+
+
+def _storage(repo: str, cache_dir: Path) -> Path:
+    from huggingface_hub.file_download import repo_folder_name
+
+    return cache_dir / repo_folder_name(repo_id=repo, repo_type="model")
+
+
+def _local_dir_paths(local_dir: Path, path: str) -> LocalDownloadFilePaths:
+    """huggingface_hub's bookkeeping paths for `path` in a `--local-dir`, built without creating any folder."""
+    from huggingface_hub._local_folder import LocalDownloadFilePaths
+
+    metadata = local_dir / ".cache" / "huggingface" / "download" / f"{path}.metadata"
+    return LocalDownloadFilePaths(
+        file_path=local_dir / path, lock_path=metadata.with_suffix(".lock"), metadata_path=metadata
+    )
+
+
+def _local_dir_etag(paths: LocalDownloadFilePaths) -> str | None:
+    """The ETag huggingface_hub recorded for a `--local-dir` file, if the file is unchanged since (its own rule)."""
+    try:
+        _commit, etag, timestamp = paths.metadata_path.read_text(encoding="utf-8").splitlines()[:3]
+        if paths.file_path.stat().st_mtime - 1 <= float(timestamp):
+            return str(etag)
+    except (OSError, ValueError):
+        pass  # no metadata, unreadable, or the file is gone: not present
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def local_state(listing: RepoListing, paths: Iterable[str], *, local_dir: Path | None = None) -> dict[str, LocalFile]:
+    """Which of `paths` the destination already holds, and the partial downloads kept for the others. Writes nothing.
+
+    The rules are huggingface_hub's: in the cache a file is there when its blob (named by ETag) or its snapshot
+    link exists; in a `--local-dir` when the file exists and the metadata beside it records the same ETag.
+    """
+    files = {f.path: f for f in listing.files}
+    storage = _storage(listing.repo, hub_cache_dir())
+    state: dict[str, LocalFile] = {}
+    for path in paths:
+        etag = files[path].etag
+        if local_dir is not None:
+            bookkeeping = _local_dir_paths(local_dir, path)
+            present = etag is not None and _local_dir_etag(bookkeeping) == etag
+            partial = _size(bookkeeping.incomplete_path(etag)) if etag and not present else 0
+            state[path] = LocalFile(present, partial)
+            continue
+        link = storage / "snapshots" / listing.commit / path
+        blob = storage / "blobs" / etag if etag else None
+        present = link.exists() or (blob is not None and blob.exists())
+        partial = _size(blob.with_name(blob.name + _PARTIAL_SUFFIX)) if blob is not None and not present else 0
+        state[path] = LocalFile(present, partial)
+    return state
+
+
+def snapshot_dir(repo: str, commit: str) -> Path:
+    """Where the cache shows a repo's files at one commit (links into its blobs)."""
+    return _storage(repo, hub_cache_dir()) / "snapshots" / commit
+
+
+def cached_commit(repo: str, revision: str) -> str | None:
+    """The commit `revision` pointed to when `repo` was last downloaded into the cache."""
+    if _GIT_SHA1.match(revision):
+        return revision
+    try:
+        commit = (_storage(repo, hub_cache_dir()) / "refs" / revision).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return commit or None
+
+
+# ---------------------------------------------------------------- resumable transfers
+
+
+class _Transfer:
+    """The download in progress: where written bytes are reported, and the flag that stops it."""
+
+    def __init__(self, on_bytes: Callable[[int], None] | None) -> None:
+        self.on_bytes = on_bytes
+        self.stop = threading.Event()
+
+
+class _Stopped(Exception):
+    """Raised in a download thread to end its transfer at once (Ctrl-C); the partial file is kept."""
+
+
+_ACTIVE: _Transfer | None = None  # set by _resumable_transfers; read from huggingface_hub's download threads
+
+
+class _PartialWriter:
+    """The file object `http_get` writes into: a partial file opened for appending, plus byte counting.
+
+    `http_get` only writes, and rewinds with seek/tell/truncate when a server ignores its Range header.
+    """
+
+    def __init__(self, raw: BinaryIO, transfer: _Transfer | None) -> None:
+        self.raw = raw
+        self.transfer = transfer
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        if self.transfer is not None and self.transfer.stop.is_set():
+            raise _Stopped
+        count = self.raw.write(data)
+        self.written += count
+        if self.transfer is not None and self.transfer.on_bytes is not None:
+            self.transfer.on_bytes(count)
+        return count
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.raw.seek(offset, whence)
+
+    def truncate(self, size: int | None = None) -> int:
+        # Only ever called to start again from zero: what this call counted is void.
+        if self.transfer is not None and self.transfer.on_bytes is not None:
+            self.transfer.on_bytes(-self.written)
+        self.written = 0
+        return self.raw.truncate(size)
+
+
+def _matches_etag(path: Path, etag: str | None) -> bool:
+    """Whether the file's content is the one the ETag names (sha256 for LFS files, git blob id otherwise)."""
+    if etag is None or not (_SHA256.match(etag) or _GIT_SHA1.match(etag)):
+        return True  # nothing to compare with
+    return file_digest(path, "sha256" if _SHA256.match(etag) else "git-sha1") == etag
+
+
+def _resumable_download_to_tmp_and_move(
+    incomplete_path: Path,
+    destination_path: Path,
+    url_to_download: str,
+    headers: dict[str, str],
+    expected_size: int | None,
+    filename: str,
+    force_download: bool,
+    etag: str | None,
+    xet_file_data: Any,
+    tqdm_class: Any = None,
+) -> None:
+    """Stand-in for `huggingface_hub.file_download._download_to_tmp_and_move` that resumes across runs.
+
+    huggingface_hub 2.x downloads into `<etag>.<random>.incomplete` and deletes it on any failure (PR #4228: a
+    shared name corrupted files where file locks silently do not work), so a dropped connection, Ctrl-C or full
+    disk loses everything and a killed process leaves an orphan nothing reuses. This stand-in downloads into the
+    stable `incomplete_path` huggingface_hub names (`<etag>.incomplete`, its own name before 2.x), keeps it on
+    failure, and on the next run resumes from its size with huggingface_hub's own `http_get(resume_size=...)`
+    (Range request, in-call retries, fallback when a server ignores Range, size check). It runs inside
+    huggingface_hub's per-file lock, like the original. Against that PR's hazard, a file completed from an
+    earlier run's partial must match its ETag (sha256 for LFS files) before it is moved into place; if it does
+    not, it is downloaded again from zero. Xet is switched off for these downloads, so `xet_file_data` is unused.
+    """
+    from huggingface_hub import file_download
+
+    if destination_path.exists() and not force_download:
+        return
+    partial = Path(incomplete_path)
+    if force_download or (expected_size is not None and _size(partial) > expected_size):
+        partial.unlink(missing_ok=True)  # not a prefix of this file
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    resumed = _size(partial)
+    _append_download(partial, resumed, url_to_download, headers, expected_size, filename, tqdm_class)
+    if resumed and not _matches_etag(partial, etag):
+        partial.unlink()
+        _append_download(partial, 0, url_to_download, headers, expected_size, filename, tqdm_class)
+    file_download._chmod_and_move(partial, destination_path)
+
+
+def _append_download(
+    partial: Path,
+    resume_size: int,
+    url: str,
+    headers: dict[str, str],
+    expected_size: int | None,
+    filename: str,
+    tqdm_class: Any,
+) -> None:
+    """Fetch what `partial` lacks with huggingface_hub's `http_get`, appending; keep it whatever happens."""
+    from huggingface_hub import file_download
+
+    with partial.open("ab") as raw:
+        try:
+            file_download.http_get(
+                url,
+                cast(BinaryIO, _PartialWriter(raw, _ACTIVE)),
+                resume_size=resume_size,
+                headers=headers,
+                expected_size=expected_size,
+                displayed_filename=filename,
+                tqdm_class=tqdm_class,
+            )
+        except BaseException:
+            raw.flush()
+            if expected_size is not None and _size(partial) > expected_size:
+                partial.unlink(missing_ok=True)  # more bytes than the file has: someone else wrote here too
+            raise
+
+
+def _replaceable() -> bool:
+    import inspect
+
+    from huggingface_hub import file_download
+
+    original = getattr(file_download, "_download_to_tmp_and_move", None)
+    return original is not None and tuple(inspect.signature(original).parameters) == _REPLACED_SIGNATURE
+
+
+@contextmanager
+def _resumable_transfers(transfer: _Transfer) -> Iterator[None]:
+    """Route huggingface_hub's file transfers through `_resumable_download_to_tmp_and_move` for this block.
+
+    Xet is switched off so that every byte comes over plain HTTP from the chosen endpoint (a mirror included)
+    into a partial file that can be resumed; hf_xet would fetch from Xet storage hosts instead. If a
+    huggingface_hub release changes the replaced function, downloads still work, without resuming across runs.
+    """
+    global _ACTIVE
+    import logging
+
+    from huggingface_hub import constants, file_download
+
+    if not _replaceable():
+        yield
+        return
+    original = file_download._download_to_tmp_and_move
+    logger = logging.getLogger("huggingface_hub")
+    saved = (constants.HF_HUB_DISABLE_XET, constants.DOWNLOAD_CHUNK_SIZE, logger.level)
+    file_download._download_to_tmp_and_move = _resumable_download_to_tmp_and_move
+    constants.HF_HUB_DISABLE_XET, constants.DOWNLOAD_CHUNK_SIZE = True, _CHUNK_BYTES
+    # Its retry notices span several lines each; llmzh reports the outcome in one.
+    logger.setLevel(logging.ERROR)
+    _ACTIVE = transfer
+    try:
+        yield
+    finally:
+        _ACTIVE = None
+        file_download._download_to_tmp_and_move = original
+        constants.HF_HUB_DISABLE_XET, constants.DOWNLOAD_CHUNK_SIZE = saved[0], saved[1]
+        logger.setLevel(saved[2])
+
+
+@contextmanager
+def _stop_on_interrupt(transfer: _Transfer) -> Iterator[None]:
+    """Make Ctrl-C stop the download threads too, so the command ends at once with its partial files kept.
+
+    `snapshot_download` waits for its running threads when the main thread is interrupted; without this flag they
+    would finish their files first. A second Ctrl-C gets the previous handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        transfer.stop.set()
+        signal.signal(signal.SIGINT, previous)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is interrupted:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _NoBars:
+    """A do-nothing stand-in for tqdm: huggingface_hub draws no bar of its own; llmzh draws one from byte counts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.n = kwargs.get("initial", 0) or 0
+        self.total = kwargs.get("total")
+        self.format_dict: dict[str, Any] = {"rate": None}
+
+    def __enter__(self) -> _NoBars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: float | None = 1) -> None:
+        self.n += n or 0
+
+    def refresh(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def set_description(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def set_description_str(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def set_postfix_str(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# ---------------------------------------------------------------- token guard
+
+_TOKEN_ORIGIN: tuple[str, str, int] | None = None
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+
+
+def _strip_foreign_token(request: Any) -> None:
+    if _TOKEN_ORIGIN is not None and _origin(str(request.url)) != _TOKEN_ORIGIN:
+        request.headers.pop("authorization", None)
+
+
+@contextmanager
+def _talking_to(settings: HubSettings) -> Iterator[HfApi]:
+    """The client for `settings`; within the block, the token never leaves the endpoint's origin.
+
+    huggingface_hub already drops it for CDN hosts, but forwards it to any "Hub origin" (huggingface.co, hf.co,
+    the HF_ENDPOINT of import time), so a mirror redirecting there would hand the token to huggingface.co. A
+    request hook on huggingface_hub's shared HTTP client removes it from every request to another origin.
+    """
+    global _TOKEN_ORIGIN
+    from huggingface_hub import get_session
+
+    api = _client(settings)
+    session = get_session()
+    hooks = session.event_hooks
+    if _strip_foreign_token not in hooks["request"]:
+        hooks["request"].append(_strip_foreign_token)
+        session.event_hooks = hooks
+    previous, _TOKEN_ORIGIN = _TOKEN_ORIGIN, _origin(settings.endpoint)
+    try:
+        yield api
+    finally:
+        _TOKEN_ORIGIN = previous
+
+
+# ---------------------------------------------------------------- download, verify
+
+
+def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSettings, where: Path) -> HubError:
+    import httpx2
+
+    kept = "what arrived is kept"
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return HubError(
+            f"disk full while downloading {listing.repo} to {where}; {kept}",
+            hint="free some space (or choose --local-dir on another disk), then run the same command to resume",
+        )
+    if isinstance(error, (httpx2.ReadError, httpx2.RemoteProtocolError, httpx2.ReadTimeout)):
+        return HubError(
+            f"the connection dropped while downloading {listing.repo} ({type(error).__name__}); {kept}",
+            hint="run the same command again to resume",
+        )
+    if isinstance(error, OSError) and str(error).startswith("Consistency check failed"):
+        return HubError(
+            f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
+        )
+    if isinstance(error, ValueError) and str(error).startswith("Invalid filename"):
+        return HubError(f"{listing.repo}: refusing a file path that would escape the destination: {error}")
+    return _repo_error(error, listing.repo, settings, listing.revision)
+
+
+def download(
+    listing: RepoListing,
+    settings: HubSettings,
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    local_dir: Path | None = None,
+    max_workers: int = 8,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Path:
+    """Download the files of `listing` the patterns select, resuming partial files; returns where they are.
+
+    Into the shared cache (the snapshot folder) or, with `local_dir`, a plain copy there. `on_bytes` is called
+    from download threads with each count of bytes written (negative when a transfer restarts from zero).
+    Failures raise HubError with one line; Ctrl-C raises KeyboardInterrupt, partial files kept in both cases.
+    """
+    from huggingface_hub import snapshot_download
+
+    transfer = _Transfer(on_bytes)
+    where = local_dir if local_dir is not None else hub_cache_dir()
+    try:
+        with _talking_to(settings), _resumable_transfers(transfer), _stop_on_interrupt(transfer):
+            path = snapshot_download(
+                listing.repo,
+                revision=listing.revision,
+                cache_dir=hub_cache_dir(),
+                local_dir=local_dir,
+                allow_patterns=list(include) or None,
+                ignore_patterns=list(exclude) or None,
+                max_workers=max_workers,
+                token=settings.client_token,
+                endpoint=settings.endpoint,
+                etag_timeout=settings.timeout,
+                library_name="llmzh",
+                tqdm_class=cast(Any, _NoBars),
+            )
+    except _Stopped:
+        raise KeyboardInterrupt from None
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        raise _transfer_error(error, listing, settings, where) from error
+    return Path(path)
+
+
+def file_digest(path: Path, kind: Literal["sha256", "git-sha1"], on_bytes: Callable[[int], None] | None = None) -> str:
+    """sha256 of the content (LFS files), or its git blob id (regular files), as the Hub lists them."""
+    import hashlib
+
+    size = path.stat().st_size
+    digest = hashlib.sha256() if kind == "sha256" else hashlib.sha1(b"blob %d\0" % size)
+    with path.open("rb") as fh:
+        while block := fh.read(_CHUNK_BYTES * 4):
+            digest.update(block)
+            if on_bytes is not None:
+                on_bytes(len(block))
+    return digest.hexdigest()
+
+
+def verify_files(
+    listing: RepoListing,
+    paths: Iterable[str],
+    *,
+    local_dir: Path | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> list[Digest]:
+    """Checksum each local copy of `paths` against the Hub's metadata (files without a checksum are skipped)."""
+    files = {f.path: f for f in listing.files}
+    results = []
+    for path in paths:
+        remote = files[path]
+        kind: Literal["sha256", "git-sha1"] = "sha256" if remote.sha256 else "git-sha1"
+        expected = remote.sha256 or remote.blob_id
+        if expected is None:
+            continue
+        local = (local_dir if local_dir is not None else snapshot_dir(listing.repo, listing.commit)) / path
+        actual = file_digest(local, kind, on_bytes) if local.is_file() else None
+        results.append(Digest(path, kind, expected, actual))
+    return results
+
+
+# ---------------------------------------------------------------- config.json (the VRAM estimator's input)
+
+
+def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = None) -> dict[str, Any]:
+    """A repo's config.json, cached on disk like the live figures (TTL, --refresh, offline, stale on failure).
+
+    Raises HubError when it can be neither fetched nor found in the cache.
+    """
+    rev = revision or "main"
+    path = _cache_path(settings.endpoint, f"{repo}@{rev}", "config")
+    cached = _read_json(path)
+    if cached is not None and (cached.get("format") != CACHE_FORMAT or not isinstance(cached.get("config"), dict)):
+        cached = None
+    fresh = cached is not None and time.time() - float(cached.get("fetched_at") or 0) < settings.ttl
+    if cached is not None and (settings.offline or (fresh and not settings.refresh)):
+        return dict(cached["config"])
+    if settings.offline:
+        raise HubError(f"{repo}: config.json is not in the cache and offline mode is on")
+    from huggingface_hub import get_session, hf_hub_url
+    from huggingface_hub.utils._headers import build_hf_headers
+    from huggingface_hub.utils._http import hf_raise_for_status
+
+    url = hf_hub_url(repo, "config.json", revision=rev, endpoint=settings.endpoint)
+    try:
+        with _talking_to(settings):
+            headers = build_hf_headers(token=settings.client_token, library_name="llmzh")
+            response = get_session().get(url, headers=headers, timeout=settings.timeout, follow_redirects=True)
+        hf_raise_for_status(response)
+        config = response.json()
+    except ValueError as error:
+        raise HubError(f"{repo}: config.json is not valid JSON") from error
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        if cached is not None:
+            return dict(cached["config"])  # stale beats nothing: an architecture rarely changes
+        raise _repo_error(error, repo, settings, revision) from error
+    if not isinstance(config, dict):
+        raise HubError(f"{repo}: config.json is not a JSON object")
+    _write_json(
+        path, {"format": CACHE_FORMAT, "repo": repo, "revision": rev, "fetched_at": time.time(), "config": config}
+    )
+    return config
+
+
+# ---------------------------------------------------------------- doctor
+
+
+def ping(settings: HubSettings) -> tuple[bool, str]:
+    """Whether the endpoint answers HTTP at all (any status counts), and how fast; never raises for network errors."""
+    _client(settings)
+    from huggingface_hub import get_session
+
+    start = time.monotonic()
+    try:
+        response = get_session().get(f"{settings.endpoint}/api/models", params={"limit": 1}, timeout=settings.timeout)
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the answer
+        try:
+            _, message = describe_failure(error, settings)
+        except Exception:  # noqa: BLE001 - describe_failure re-raises what it does not know
+            message = f"cannot reach {settings.host} ({type(error).__name__})"
+        return False, message
+    elapsed = (time.monotonic() - start) * 1000
+    return True, f"HTTP {response.status_code} in {elapsed:.0f} ms"
+
+
+def stored_token_exists() -> bool:
+    """Whether `hf auth login` saved a token (its value is never read here)."""
+    _client(HubSettings())
+    from huggingface_hub import constants
+
+    return Path(constants.HF_TOKEN_PATH).is_file()
