@@ -14,7 +14,7 @@ from llmzh.catalog import Match
 from llmzh.hub import HubInfo, age
 from llmzh.i18n import commercial, fmt, t
 from llmzh.render import count, gb, human_bytes, links, num, params, text, texts
-from llmzh.schema import Device, Figure, Lang, Model, Project
+from llmzh.schema import Device, Figure, FigureKind, Lang, Model, Project
 from llmzh.select import Need, Row
 
 
@@ -23,9 +23,11 @@ def _heading(label: str) -> RichText:
 
 
 def _figure_cell(need: Need, figure: Figure | None, lang: Lang) -> str:
-    if figure is None and need.gb is None:
-        return t("na", lang)
-    return gb(need, lang) if need.gb is not None else f"{num(figure.value)} GB" if figure else t("na", lang)
+    """The published figure as published (NA when there is none); a weights-only figure says so."""
+    if figure is None:
+        return gb(need, lang) if need.gb is not None else t("na", lang)
+    cell = f"{num(figure.value)} GB"
+    return f"{cell} {t('weights_only', lang)}" if figure.kind is FigureKind.WEIGHTS else cell
 
 
 def resource_table(

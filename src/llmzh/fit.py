@@ -19,6 +19,7 @@ from llmzh.estimate import (
     sensible_levels,
 )
 from llmzh.schema import Device, Entry, Figure, Quant
+from llmzh.select import Purpose
 
 DEFAULT_CTX = 2048  # tokens in context when the user gives none: the length most published figures were taken at
 DEFAULT_FINETUNE_SEQ = 512  # training sequence length for a fine-tuning estimate when none is given
@@ -48,16 +49,25 @@ def finetune_method(quant: Quant) -> FinetuneMethod:
     return "qlora" if quant in FOUR_BIT else "lora"
 
 
-def estimate_gb(entry: Entry, *, finetune: bool = False, ctx: int | None = None) -> float | None:
-    """Estimated peak GPU memory of a variant, in GB (GiB), or None when it cannot be estimated."""
-    if entry.variant.device is not Device.GPU:
-        return None
+def estimate_gb(entry: Entry, purpose: Purpose = "inference", *, ctx: int | None = None) -> float | None:
+    """Estimated peak memory of a variant in GB (GiB), or None when it cannot be estimated.
+
+    inference / finetune: GPU memory. ram: memory of CPU inference with llama.cpp (GGUF/GGML files), which is the
+    llama.cpp estimate without the CUDA context; other CPU modes only have the projects' published figures.
+    """
     arch = model_arch(entry)
     if arch is None:
         return None
     quant = entry.variant.quant
     try:
-        if finetune:
+        if purpose == "ram":
+            if quant not in GGUF_LEVELS:
+                return None
+            est = estimate_inference(arch, quant, ctx=ctx or DEFAULT_CTX, runtime="llama.cpp")
+            return (est.total_bytes - est.context_bytes) / GiB
+        if entry.variant.device is not Device.GPU:
+            return None
+        if purpose == "finetune":
             if quant in GGUF_LEVELS:
                 return None
             method = finetune_method(quant)

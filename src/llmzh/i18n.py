@@ -11,6 +11,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "vram": ("最低显存", "Min VRAM"),
     "vram_ft": ("微调显存", "Tune VRAM"),
     "vram_estimate": ("估算显存 (2K)", "Estimate (2K)"),
+    "weights_only": ("(仅权重)", "(weights)"),
     "ram": ("内存", "RAM"),
     "license": ("许可 / 商用", "Licence / commercial"),
     "commercial": ("商用", "Commercial"),

@@ -14,6 +14,7 @@ from llmzh.table import render as render_table
 
 if TYPE_CHECKING:
     from llmzh.hub import HubInfo
+    from llmzh.recommend import Pick
 
 UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 
@@ -266,3 +267,38 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------- recommend
+
+
+def ctx_label(tokens: int) -> str:
+    return f"{tokens // 1024}K" if tokens >= 1024 and tokens % 1024 == 0 else str(tokens)
+
+
+def pick_reason(pick: Pick, lang: Lang) -> str:
+    """One line: fits how much at which level and context, with how much to spare, and the published scores."""
+    entry = pick.entry
+    quant = entry.variant.quant.value
+    need = gb(pick.need, lang)
+    budget = num(round(pick.budget_gb, 1))
+    spare = f"{pick.spare_gb:.1f}"
+    scores = entry.model.scores
+    bits = [
+        f"{label} {num(s.value)}"
+        for label, s in (("C-Eval", scores and scores.ceval), ("CMMLU", scores and scores.cmmlu))
+        if s
+    ]
+    if lang == "zh":
+        where = f"{budget} GB 显存" if pick.device == "gpu" else f"{budget} GB 内存（CPU）"
+        line = f"可放入 {where}（{quant}，{ctx_label(pick.ctx)} 上下文，需 {need}），余 {spare} GB"
+        if pick.tight:
+            line += "，余量偏紧"
+        line += "；" + ("，".join(bits) if bits else "未公布 C-Eval/CMMLU")
+    else:
+        where = f"{budget} GB" if pick.device == "gpu" else f"{budget} GB of RAM (CPU)"
+        line = f"fits {where} at {quant} with {ctx_label(pick.ctx)} context (needs {need}), {spare} GB to spare"
+        if pick.tight:
+            line += " — tight"
+        line += "; " + (", ".join(bits) if bits else "no published C-Eval/CMMLU")
+    return line

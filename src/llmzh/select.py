@@ -28,8 +28,10 @@ class Need(NamedTuple):
         return cls(figure.value, "published", figure) if figure is not None else cls()
 
 
-# Given an entry and whether fine-tuning is asked, return an estimated need in GB or None.
-Estimator = Callable[[Entry, bool], float | None]
+# What an estimate is for: GPU inference, GPU fine-tuning, or RAM for CPU inference.
+Purpose = Literal["inference", "finetune", "ram"]
+# Given an entry and a purpose, return an estimated need in GB or None.
+Estimator = Callable[[Entry, Purpose], float | None]
 
 
 class Row(NamedTuple):
@@ -96,11 +98,11 @@ def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | Non
     variant = entry.variant
     wanted = ctx or UNSTATED_FIGURE_CTX
 
-    def pick(figure: Figure | None, finetune: bool) -> Need:
-        if figure is not None and (finetune or comparable(figure, wanted)):
+    def pick(figure: Figure | None, purpose: Purpose) -> Need:
+        if figure is not None and (purpose != "inference" or comparable(figure, wanted)):
             return Need.published(figure)
         if estimator is not None:
-            estimate = estimator(entry, finetune)
+            estimate = estimator(entry, purpose)
             if estimate is not None:
                 return Need(estimate, "estimated")
         return Need()
@@ -108,9 +110,9 @@ def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | Non
     gpu = variant.device is Device.GPU
     return Row(
         entry=entry,
-        vram=pick(variant.vram_gb, False) if gpu else Need(),
-        finetune_vram=pick(variant.finetune_vram_gb, True) if gpu else Need(),
-        ram=Need.published(variant.ram_gb),
+        vram=pick(variant.vram_gb, "inference") if gpu else Need(),
+        finetune_vram=pick(variant.finetune_vram_gb, "finetune") if gpu else Need(),
+        ram=pick(variant.ram_gb, "ram") if runs_on_cpu(entry) else Need.published(variant.ram_gb),
     )
 
 

@@ -3,7 +3,7 @@
 Each command lives in its own module; importing them registers them on the shared Typer app.
 """
 
-from llmzh.cli import catalog_cmd, download, estimate, export, listing, show  # noqa: F401 - registers the commands
+from llmzh.cli import catalog_cmd, doctor, download, estimate, export, listing, recommend, show  # noqa: F401 - registers the commands
 from llmzh.cli._common import app
 
 

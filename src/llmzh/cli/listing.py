@@ -185,7 +185,7 @@ def list_(
         )
         from llmzh.fit import estimate_gb
 
-        selection = select(cat, filters, estimator=lambda e, ft: estimate_gb(e, finetune=ft, ctx=ctx))
+        selection = select(cat, filters, estimator=lambda entry, purpose: estimate_gb(entry, purpose, ctx=ctx))
         repos = repo_index(cat)
         infos: dict[str, Any] | None = None
         if live or sort in LIVE_SORTS:

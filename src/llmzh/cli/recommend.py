@@ -1,0 +1,162 @@
+"""`llmzh recommend`: the best models this machine runs, ranked, each with the reason."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from llmzh.cli._common import (
+    CatalogOpt,
+    EndpointOpt,
+    JsonOpt,
+    LangOpt,
+    MirrorOpt,
+    OfflineOpt,
+    TimeoutOpt,
+    TokenOpt,
+    VramOpt,
+    app,
+    detect_budget,
+    hub_settings,
+    lang_of,
+    positive_gb,
+    print_json,
+    reporting_errors,
+    vram_option,
+    warn,
+)
+
+
+class TaskChoice(StrEnum):
+    chat = "chat"
+    code = "code"
+    math = "math"
+    medical = "medical"
+    legal = "legal"
+
+
+RECOMMEND_EPILOG = """\
+Examples:
+
+* `llmzh recommend` — for this machine's GPU (or its RAM, without a GPU), 4K context
+* `llmzh recommend --vram 8 --ctx 8192 --commercial` — an 8 GB card, 8K context, commercial use allowed
+* `llmzh recommend --task medical --lang zh` — medical models, explained in Chinese
+* `llmzh recommend --vram 24 --live --json` — ranking with Hub downloads, as data
+"""
+
+
+@app.command(epilog=RECOMMEND_EPILOG)
+def recommend(
+    vram: VramOpt = "auto",
+    ram: Annotated[
+        float | None,
+        typer.Option("--ram", metavar="GB", help="Judge CPU fits within this much RAM instead.", show_default=False),
+    ] = None,
+    ctx: Annotated[int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context to fit (prompt + reply).")] = 4096,
+    task: Annotated[
+        TaskChoice | None, typer.Option("--task", help="What the model is for.", show_default=False)
+    ] = None,
+    commercial: Annotated[bool, typer.Option("--commercial", help="Only weights licensed for commercial use.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many picks to show.")] = 10,
+    live: Annotated[
+        bool, typer.Option("--live", help="Use Hub downloads (fetched, cached 24 h) to break ties.")
+    ] = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+    catalog: CatalogOpt = None,
+    endpoint: EndpointOpt = None,
+    mirror: MirrorOpt = None,
+    token: TokenOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    offline: OfflineOpt = False,
+) -> None:
+    """Recommend the best models that fit: ranked by published C-Eval / CMMLU, then recency, then popularity.
+
+    Each model appears once, at the highest-precision level that fits; a fit with little headroom is marked.
+    Memory is the published figure where one holds for the context, else the estimate (≈).
+    """
+    positive_gb(ram, "--ram")
+    vram_choice = None if ram is not None and vram == "auto" else vram_option(vram)
+    with reporting_errors():
+        from llmzh.catalog import load_catalog, repo_index
+        from llmzh.fit import estimate_gb
+        from llmzh.recommend import pick_json
+        from llmzh.recommend import recommend as rank
+
+        vram_gb = vram_choice if isinstance(vram_choice, float) else None
+        ram_gb = ram
+        if vram_choice == "auto":
+            found = detect_budget()
+            vram_gb = found.vram_gb
+            if vram_gb is None:
+                ram_gb = found.ram_gb
+        cat = load_catalog(catalog)
+        repos = repo_index(cat)
+        downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
+        picks = rank(
+            cat,
+            vram_gb=vram_gb,
+            ram_gb=ram_gb,
+            ctx=ctx,
+            estimator=lambda entry, purpose: estimate_gb(entry, purpose, ctx=ctx),
+            task=task.value if task else None,
+            commercial=commercial,
+            downloads=downloads,
+        )[:limit]
+        language = lang_of(lang)
+        if as_json:
+            from llmzh.render import pick_reason
+
+            print_json([pick_json(i, p, repos) | {"reason": pick_reason(p, language)} for i, p in enumerate(picks, 1)])
+        elif picks:
+            _print(picks, language)
+        if not picks:
+            what = f"{vram_gb:.1f} GB of GPU memory" if vram_gb is not None else f"{ram_gb or 0:.1f} GB of RAM"
+            warn(f"No model in the catalog fits {what} at a {ctx}-token context with these filters.")
+
+
+def _downloads(
+    cat: Any,
+    repos: dict[str, str | None],
+    live: bool,
+    endpoint: Any,
+    mirror: Any,
+    token: Any,
+    timeout: float,
+    offline: bool,
+) -> Any:
+    """Downloads per variant from the Hub: fetched with --live, else whatever the cache already holds."""
+    from llmzh.hub import failure_summary, fetch_infos, read_cached
+
+    settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+    wanted = sorted({r for r in repos.values() if r})
+    if live:
+        infos = fetch_infos(wanted, settings)
+        summary = failure_summary(infos.values())
+        if summary:
+            warn(summary)
+    else:
+        infos = {r: i for r in wanted if (i := read_cached(settings, r)) is not None}
+
+    def downloads(entry: Any) -> int | None:
+        info = infos.get(repos.get(entry.variant.id) or "")
+        return info.downloads if info is not None and info.has_figures else None
+
+    return downloads
+
+
+def _print(picks: list[Any], lang: Any) -> None:
+    """Each pick on two lines, id then reason, so long Chinese reasons are never cut."""
+    from llmzh.render import pick_reason
+    from llmzh.table import use_colour
+
+    bold, reset = ("\x1b[1m", "\x1b[0m") if use_colour(sys.stdout) else ("", "")
+    width = len(str(len(picks)))
+    lines = []
+    for i, pick in enumerate(picks, 1):
+        lines.append(f"{i:>{width}}. {bold}{pick.entry.variant.id}{reset}")
+        lines.append(f"{' ' * (width + 2)}{pick_reason(pick, lang)}")
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -1,0 +1,149 @@
+"""Which model to run, not only which fit: the best-fitting variant of each model, ranked by published Chinese
+benchmark scores, then recency, then popularity, each with the reasons as data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+from llmzh.schema import Catalog, Device, Entry, Quant
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, make_row, runs_on_cpu
+
+TASKS = ("chat", "code", "math", "medical", "legal")
+# Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
+TIGHT_GB = 0.5
+TIGHT_SHARE = 0.10
+
+# Quality of a level, best first: what to prefer when several variants of a model fit.
+_QUALITY = [
+    (Quant.FP32, Quant.FP16, Quant.BF16),
+    (Quant.FP8, Quant.Q8_0),
+    (Quant.INT8, Quant.GPTQ_INT8, Quant.BNB_INT8),
+    (Quant.Q6_K,),
+    (Quant.Q5_K_M,),
+    (Quant.AWQ, Quant.GPTQ_INT4, Quant.Q4_K_M, Quant.BNB_NF4),
+    (Quant.INT4, Quant.BNB_FP4, Quant.Q4_0, Quant.GGML_Q4_0),
+    (Quant.INT4_QE, Quant.Q3_K_M),
+    (Quant.Q2_K,),
+]
+QUALITY = {quant: rank for rank, group in enumerate(_QUALITY) for quant in group}
+
+
+class Pick(NamedTuple):
+    """One recommended variant and why."""
+
+    entry: Entry
+    need: Need  # memory it needs, published or estimated
+    budget_gb: float
+    device: str  # "gpu" or "cpu" (RAM)
+    ctx: int
+    downloads: int | None
+
+    @property
+    def spare_gb(self) -> float:
+        return self.budget_gb - (self.need.gb or 0.0)
+
+    @property
+    def tight(self) -> bool:
+        return self.spare_gb < max(TIGHT_GB, TIGHT_SHARE * self.budget_gb)
+
+    @property
+    def score(self) -> float | None:
+        """Mean of the published C-Eval and CMMLU scores that exist."""
+        scores = self.entry.model.scores
+        values = [s.value for s in (scores.ceval, scores.cmmlu) if s is not None] if scores else []
+        return sum(values) / len(values) if values else None
+
+
+def _tasks(entry: Entry) -> tuple[str, ...]:
+    return entry.model.tasks or ("chat",)
+
+
+def _rank_key(pick: Pick) -> tuple[float, str, float, str]:
+    score = pick.score
+    release = pick.entry.model.release_date.value if pick.entry.model.release_date else ""
+    # Scored models first (high to low), then newer, then more downloaded; the id keeps the order stable.
+    return (
+        -(score if score is not None else -1.0),
+        _invert(release),
+        -float(pick.downloads or 0),
+        pick.entry.variant.id,
+    )
+
+
+def _invert(date: str) -> str:
+    """Sort dates newest first inside an ascending sort."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in date) if date else "\U0010ffff"
+
+
+def recommend(
+    catalog: Catalog,
+    *,
+    vram_gb: float | None,
+    ram_gb: float | None,
+    ctx: int,
+    estimator: Estimator,
+    task: str | None = None,
+    commercial: bool = False,
+    downloads: Callable[[Entry], int | None] | None = None,
+) -> list[Pick]:
+    """The best-fitting variant of every model that fits, ranked. With no `vram_gb`, fits are judged in RAM (CPU)."""
+    gpu = vram_gb is not None
+    budget = vram_gb if gpu else ram_gb
+    if budget is None:
+        return []
+    best: dict[str, Pick] = {}
+    for entry in catalog.entries():
+        if task and task not in _tasks(entry):
+            continue
+        if commercial and entry.license.commercial not in COMMERCIAL_OK:
+            continue
+        if gpu and entry.variant.device is not Device.GPU:
+            continue
+        if not gpu and not runs_on_cpu(entry):
+            continue
+        row = make_row(entry, ctx=ctx, estimator=estimator)
+        need = row.vram if gpu else row.ram
+        if need.gb is None or need.gb > budget:
+            continue
+        pick = Pick(entry, need, budget, "gpu" if gpu else "cpu", ctx, downloads(entry) if downloads else None)
+        current = best.get(entry.model.id)
+        if current is None or _better(pick, current):
+            best[entry.model.id] = pick
+    return sorted(best.values(), key=_rank_key)
+
+
+def _better(new: Pick, old: Pick) -> bool:
+    """Higher quality wins; at equal quality, the one that leaves more room."""
+    q_new = QUALITY.get(new.entry.variant.quant, len(_QUALITY))
+    q_old = QUALITY.get(old.entry.variant.quant, len(_QUALITY))
+    if q_new != q_old:
+        return q_new < q_old
+    return new.spare_gb > old.spare_gb
+
+
+def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
+    """One ranked pick with its reasons as data."""
+    entry = pick.entry
+    scores = entry.model.scores
+    return {
+        "rank": rank,
+        "id": entry.variant.id,
+        "model": entry.model.id,
+        "project": entry.project.id,
+        "repo": repos.get(entry.variant.id),
+        "quant": entry.variant.quant.value,
+        "device": pick.device,
+        "ctx": pick.ctx,
+        "need_gb": round(pick.need.gb or 0.0, 2),
+        "need_source": pick.need.source,
+        "budget_gb": round(pick.budget_gb, 2),
+        "spare_gb": round(pick.spare_gb, 2),
+        "tight": pick.tight,
+        "ceval": scores.ceval.value if scores and scores.ceval else None,
+        "cmmlu": scores.cmmlu.value if scores and scores.cmmlu else None,
+        "release_date": entry.model.release_date.value if entry.model.release_date else None,
+        "downloads": pick.downloads,
+        "commercial": entry.license.commercial.value,
+        "tasks": list(_tasks(entry)),
+    }
