@@ -78,6 +78,7 @@ def main() -> None:
     script = Path(sys.executable).with_name("llmzh")
     base_cmd = [str(script)] if script.exists() else [sys.executable, "-m", "llmzh"]
     env = {**os.environ, "LLMZH_LANG": "en", "COLUMNS": "120"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # time the tool, not the bytecode compiler (see bench/startup.py)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in (1250, 2500, 5000):

@@ -34,6 +34,9 @@ def _time(cmd: list[str]) -> float:
 
 ENV = {**os.environ, "LLMZH_LANG": "en", "COLUMNS": "120"}
 ENV.pop("LLMZH_CATALOG", None)
+# An installed package has its bytecode compiled (pip does it at install time); an editable checkout gets it on
+# the first run unless writing bytecode is disabled, which would time the compiler instead of the tool.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def main() -> None:
