@@ -499,7 +499,7 @@ def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
 _SCHEMA = repr([(cls.__name__, cls._fields) for cls in _RECORD_TYPES]).encode()
 
 
-def _cache_file(path: Path) -> tuple[Path, tuple[object, ...]] | None:
+def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, tuple[object, ...]] | None:
     import zlib
 
     from llmzh import __version__
@@ -511,31 +511,31 @@ def _cache_file(path: Path) -> tuple[Path, tuple[object, ...]] | None:
         directory = cache_dir() / "catalog"
     except (OSError, RuntimeError):
         return None
-    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns)
-    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.pickle", key
+    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns, *extra)
+    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.pickle", key
 
 
-def _read_cache(path: Path) -> Catalog | None:
+def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object | None:
+    """A value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged."""
     import pickle
 
-    where = _cache_file(path)
+    where = _cache_file(path, kind, extra)
     if where is None:
         return None
     file, key = where
     try:
         with file.open("rb") as fh:
-            stored_key, catalog = pickle.load(fh)
+            stored_key, value = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a missing, stale or corrupt cache is simply rebuilt
         return None
-    if stored_key != key or not isinstance(catalog, Catalog):
-        return None
-    return catalog
+    return value if stored_key == key else None
 
 
-def _write_cache(path: Path, catalog: Catalog) -> None:
+def write_memo(path: Path, kind: str, value: object, extra: tuple[object, ...] = ()) -> None:
+    """Memoize a value derived from a catalog file; atomic, and silent when the cache cannot be written."""
     import pickle
 
-    where = _cache_file(path)
+    where = _cache_file(path, kind, extra)
     if where is None:
         return
     file, key = where
@@ -543,10 +543,19 @@ def _write_cache(path: Path, catalog: Catalog) -> None:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            pickle.dump((key, catalog), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, file)
     except (OSError, pickle.PicklingError):
         pass  # a read-only or full cache directory only costs speed
+
+
+def _read_cache(path: Path) -> Catalog | None:
+    catalog = read_memo(path, "catalog")
+    return catalog if isinstance(catalog, Catalog) else None
+
+
+def _write_cache(path: Path, catalog: Catalog) -> None:
+    write_memo(path, "catalog", catalog)
 
 
 # ---------------------------------------------------------------- lookup

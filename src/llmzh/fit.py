@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.estimate import (
-    GGUF_LEVELS,
-    Arch,
-    FinetuneMethod,
-    GiB,
-    arch_from_config,
-    estimate_finetune,
-    estimate_inference,
-    sensible_levels,
-)
-from llmzh.schema import Device, Entry, Figure, Quant
-from llmzh.select import Purpose
+from llmzh.schema import Catalog, Device, Entry, Figure, Quant
+from llmzh.select import Estimator, Purpose
+
+if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
+    from llmzh.estimate import Arch, FinetuneMethod
+
+GiB = 1 << 30
+PURPOSES: tuple[Purpose, ...] = ("inference", "finetune", "ram")
 
 DEFAULT_CTX = 2048  # tokens in context when the user gives none: the length most published figures were taken at
 DEFAULT_FINETUNE_SEQ = 512  # training sequence length for a fine-tuning estimate when none is given
@@ -29,6 +26,8 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 @lru_cache(maxsize=512)
 def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+    from llmzh.estimate import arch_from_config
+
     try:
         return arch_from_config(dict(config))
     except LlmzhError:
@@ -55,6 +54,8 @@ def estimate_gb(entry: Entry, purpose: Purpose = "inference", *, ctx: int | None
     inference / finetune: GPU memory. ram: memory of CPU inference with llama.cpp (GGUF/GGML files), which is the
     llama.cpp estimate without the CUDA context; other CPU modes only have the projects' published figures.
     """
+    from llmzh.estimate import GGUF_LEVELS, estimate_finetune, estimate_inference
+
     arch = model_arch(entry)
     if arch is None:
         return None
@@ -90,11 +91,54 @@ class Target(NamedTuple):
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
     """Levels: the catalog variants' own (in catalog order), or the estimator's sensible ones when it has none."""
+    from llmzh.estimate import sensible_levels
+
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
     return Target(name, arch, levels or sensible_levels(arch), published)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
+    from llmzh.estimate import arch_from_config, sensible_levels
+
     arch = arch_from_config(config)
     return Target(repo, arch, sensible_levels(arch), {})
+
+
+def _code_fingerprint() -> int:
+    """Changes whenever the estimator's code does, so memoized estimates never outlive it."""
+    import zlib
+
+    here = Path(__file__)
+    crc = 0
+    for name in ("fit.py", "estimate.py", "select.py"):
+        try:
+            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+        except OSError:
+            return -1
+    return crc
+
+
+def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
+    """Estimates for every variant at a context, memoized beside the cached catalog.
+
+    Estimating the whole catalog takes longer than the rest of `llmzh list`, and the answers only change with the
+    catalog file, the context or the estimator's code, which all key the memo.
+    """
+    from llmzh.catalog import read_memo, write_memo
+
+    path = Path(catalog.path)
+    kind, extra = f"estimates-{ctx or 'default'}", (_code_fingerprint(),)
+    stored = read_memo(path, kind, extra)
+    memo: dict[tuple[str, str], float | None]
+    if isinstance(stored, dict):
+        memo = stored
+    else:
+        memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
+        write_memo(path, kind, memo, extra)
+
+    def estimator(entry: Entry, purpose: Purpose) -> float | None:
+        key = (entry.variant.id, purpose)
+        return memo[key] if key in memo else estimate_gb(entry, purpose, ctx=ctx)
+
+    return estimator

@@ -183,9 +183,9 @@ def list_(
             search=search,
             ctx=ctx,
         )
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
 
-        selection = select(cat, filters, estimator=lambda entry, purpose: estimate_gb(entry, purpose, ctx=ctx))
+        selection = select(cat, filters, estimator=default_estimator(cat, ctx))
         repos = repo_index(cat)
         infos: dict[str, Any] | None = None
         if live or sort in LIVE_SORTS:

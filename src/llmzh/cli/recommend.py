@@ -82,7 +82,7 @@ def recommend(
     vram_choice = None if ram is not None and vram == "auto" else vram_option(vram)
     with reporting_errors():
         from llmzh.catalog import load_catalog, repo_index
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
         from llmzh.recommend import pick_json
         from llmzh.recommend import recommend as rank
 
@@ -101,7 +101,7 @@ def recommend(
             vram_gb=vram_gb,
             ram_gb=ram_gb,
             ctx=ctx,
-            estimator=lambda entry, purpose: estimate_gb(entry, purpose, ctx=ctx),
+            estimator=default_estimator(cat, ctx),
             task=task.value if task else None,
             commercial=commercial,
             downloads=downloads,
