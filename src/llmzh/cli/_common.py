@@ -32,19 +32,6 @@ class LangChoice(StrEnum):
     en = "en"
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    md = "md"
-
-
-class SortChoice(StrEnum):
-    vram = "vram"
-    name = "name"
-    params = "params"
-    score = "score"
-
-
 CatalogOpt = Annotated[
     str | None,
     typer.Option(
@@ -229,3 +216,21 @@ VramOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def quant_levels(values: list[str] | None) -> list[Any]:
+    """`--quant` values as Quant levels, in order and without repeats; a bad one is a usage error (exit 2)."""
+    from llmzh.schema import Quant
+
+    levels: list[Quant] = []
+    for value in values or ():
+        try:
+            level = Quant(value.strip().lower())
+        except ValueError:
+            allowed = ", ".join(q.value for q in Quant)
+            raise typer.BadParameter(
+                f"unknown level {value!r}; expected one of: {allowed}", param_hint="--quant"
+            ) from None
+        if level not in levels:
+            levels.append(level)
+    return levels

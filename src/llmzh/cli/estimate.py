@@ -23,6 +23,7 @@ from llmzh.cli._common import (
     hub_settings,
     lang_of,
     print_json,
+    quant_levels,
     reporting_errors,
     vram_option,
 )
@@ -116,17 +117,7 @@ def estimate(
         )
     vram_choice = vram_option(vram)
     with reporting_errors():
-        from llmzh.schema import Quant
-
-        levels: list[Quant] = []
-        for level in quant or ():
-            try:
-                levels.append(Quant(level.strip().lower()))
-            except ValueError:
-                allowed = ", ".join(q.value for q in Quant)
-                raise typer.BadParameter(
-                    f"unknown level {level!r}; expected one of: {allowed}", param_hint="--quant"
-                ) from None
+        levels = quant_levels(quant)
         target = _target(name, catalog, endpoint, mirror, token, timeout, offline)
         limit = vram_choice if isinstance(vram_choice, float) else None
         if vram_choice == "auto":

@@ -26,6 +26,7 @@ from llmzh.cli._common import (
     lang_of,
     positive_gb,
     print_json,
+    quant_levels,
     reporting_errors,
     vram_option,
     warn,
@@ -157,18 +158,9 @@ def list_(
             if vram_gb is None:  # no GPU: CPU fits within the RAM that is free
                 cpu, ram = True, ram or round(found.ram_gb, 1)
         from llmzh.catalog import load_catalog, repo_index
-        from llmzh.schema import Quant
         from llmzh.select import Filters, select, sort_rows
 
-        levels = set()
-        for level in quant or ():
-            try:
-                levels.add(Quant(level.strip().lower()))
-            except ValueError:
-                allowed = ", ".join(q.value for q in Quant)
-                raise typer.BadParameter(
-                    f"unknown level {level!r}; expected one of: {allowed}", param_hint="--quant"
-                ) from None
+        levels = quant_levels(quant)
         language = lang_of(lang)
         cat = load_catalog(catalog)
         filters = Filters(
