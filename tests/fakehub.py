@@ -1011,7 +1011,7 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     msg = (
                         f"Access to {kind} {repo_id} is restricted and you are not in the authorized list. "
-                        f"Visit https://huggingface.co/{repo_id} to ask for access."
+                        f"Visit {self.hub.url}/{repo_id} to ask for access."
                     )
                 self._error(403 if token else 401, msg, "GatedRepo", base_headers)
                 return
