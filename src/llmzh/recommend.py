@@ -59,21 +59,16 @@ def _tasks(entry: Entry) -> tuple[str, ...]:
     return entry.model.tasks or ("chat",)
 
 
-def _rank_key(pick: Pick) -> tuple[float, str, float, str]:
-    score = pick.score
-    release = pick.entry.model.release_date.value if pick.entry.model.release_date else ""
-    # Scored models first (high to low), then newer, then more downloaded; the id keeps the order stable.
-    return (
-        -(score if score is not None else -1.0),
-        _invert(release),
-        -float(pick.downloads or 0),
-        pick.entry.variant.id,
-    )
+def _rank(picks: list[Pick]) -> list[Pick]:
+    """Scored models first (high to low), then newer, then more downloaded; the id keeps the order stable.
 
-
-def _invert(date: str) -> str:
-    """Sort dates newest first inside an ascending sort."""
-    return "".join(chr(0x10FFFF - ord(c)) for c in date) if date else "\U0010ffff"
+    Stable sorts from the least to the most significant key, so each key keeps its natural direction.
+    """
+    ranked = sorted(picks, key=lambda p: p.entry.variant.id)
+    ranked.sort(key=lambda p: p.downloads or 0, reverse=True)
+    ranked.sort(key=lambda p: p.entry.model.release_date.value if p.entry.model.release_date else "", reverse=True)
+    ranked.sort(key=lambda p: p.score if p.score is not None else -1.0, reverse=True)
+    return ranked
 
 
 def recommend(
@@ -110,7 +105,7 @@ def recommend(
         current = best.get(entry.model.id)
         if current is None or _better(pick, current):
             best[entry.model.id] = pick
-    return sorted(best.values(), key=_rank_key)
+    return _rank(list(best.values()))
 
 
 def _better(new: Pick, old: Pick) -> bool:
