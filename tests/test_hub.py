@@ -221,7 +221,8 @@ def test_endpoint_option_overrides_hf_endpoint(fakehub: FakeHub) -> None:
 def test_list_live_columns_json_and_sort(fakehub: FakeHub) -> None:
     populate(fakehub)
     result = runner.invoke(
-        app, ["list", "--catalog", str(FIXTURE), "--quant", "int4", "--quant", "fp16", "--quant", "int4-qe", "--live"]
+        app,
+        ["list", "--catalog", str(FIXTURE), "--quant", "int4", "--quant", "fp16", "--live", "--all-levels"],
     )
     assert result.exit_code == 0, result.stderr
     assert "12.3k" in result.stdout and "999" in result.stdout

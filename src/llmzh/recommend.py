@@ -3,11 +3,11 @@ benchmark scores, then recency, then popularity, each with the reasons as data."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from llmzh.schema import Catalog, Device, Entry, Quant
-from llmzh.select import COMMERCIAL_OK, Estimator, Need, make_row, runs_on_cpu
+from llmzh.schema import Catalog, Device, Entry, Model, Quant
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, Row, make_row, runs_on_cpu
 
 TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
@@ -49,10 +49,15 @@ class Pick(NamedTuple):
 
     @property
     def score(self) -> float | None:
-        """Mean of the published C-Eval and CMMLU scores that exist."""
-        scores = self.entry.model.scores
-        values = [s.value for s in (scores.ceval, scores.cmmlu) if s is not None] if scores else []
-        return sum(values) / len(values) if values else None
+        return capability(self.entry.model)
+
+
+def capability(model: Model) -> float | None:
+    """How capable a model is, higher is better (None: nothing published): the mean of the published C-Eval and
+    CMMLU scores that exist. `list` orders by this too."""
+    scores = model.scores
+    values = [s.value for s in (scores.ceval, scores.cmmlu) if s is not None] if scores else []
+    return sum(values) / len(values) if values else None
 
 
 def _tasks(entry: Entry) -> tuple[str, ...]:
@@ -110,11 +115,15 @@ def recommend(
 
 def _better(new: Pick, old: Pick) -> bool:
     """Higher quality wins; at equal quality, the one that leaves more room."""
-    q_new = QUALITY.get(new.entry.variant.quant, len(_QUALITY))
-    q_old = QUALITY.get(old.entry.variant.quant, len(_QUALITY))
+    q_new, q_old = quality(new.entry.variant.quant), quality(old.entry.variant.quant)
     if q_new != q_old:
         return q_new < q_old
     return new.spare_gb > old.spare_gb
+
+
+def quality(quant: Quant) -> int:
+    """0 for full precision, growing as a level loses more; what to prefer when several levels fit."""
+    return QUALITY.get(quant, len(_QUALITY))
 
 
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
@@ -142,3 +151,30 @@ def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[st
         "commercial": entry.license.commercial.value,
         "tasks": list(_tasks(entry)),
     }
+
+
+def best_levels(rows: Iterable[Row], *, finetune: bool = False, ram: bool = False) -> list[Row]:
+    """One row per model among rows that all fit: its highest-quality level, the smaller need at equal quality."""
+    best: dict[str, Row] = {}
+    for row in rows:
+        current = best.get(row.entry.model.id)
+        if current is None or _row_key(row, finetune, ram) < _row_key(current, finetune, ram):
+            best[row.entry.model.id] = row
+    return list(best.values())
+
+
+def _row_key(row: Row, finetune: bool, ram: bool) -> tuple[int, float]:
+    need = row.ram if ram else row.need(finetune=finetune)
+    return quality(row.entry.variant.quant), need.gb if need.gb is not None else float("inf")
+
+
+def by_capability(rows: Iterable[Row]) -> list[Row]:
+    """Most capable first (published scores), then newer, then by id; unscored models last."""
+    ranked = sorted(rows, key=lambda r: r.id)
+    ranked.sort(key=lambda r: r.entry.model.release_date.value if r.entry.model.release_date else "", reverse=True)
+    ranked.sort(key=lambda r: _or(capability(r.entry.model), -1.0), reverse=True)
+    return ranked
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value

@@ -13,6 +13,7 @@ from llmzh.table import Column
 from llmzh.table import render as render_table
 
 if TYPE_CHECKING:
+    from llmzh.catalog import Match
     from llmzh.hub import HubInfo
     from llmzh.recommend import Pick
 
@@ -302,3 +303,38 @@ def pick_reason(pick: Pick, lang: Lang) -> str:
             line += " — tight"
         line += "; " + (", ".join(bits) if bits else "no published C-Eval/CMMLU")
     return line
+
+
+# ---------------------------------------------------------------- candidates of a family name
+
+
+def _newest(match: Match) -> str:
+    models = (match.model,) if match.model is not None else match.project.models
+    dates = [m.release_date.value for m in models if m is not None and m.release_date is not None]
+    return max(dates) if dates else "—"
+
+
+def candidates_table(matches: Sequence[Match], lang: Lang, *, width: int | None = None) -> str:
+    """The records a family name (通义千问) covers: id, name, how many models, newest release."""
+    columns = [
+        Column(t("id", lang)),
+        Column(t("name", lang), flex=True),
+        Column(t("models", lang), "right"),
+        Column(t("release_date", lang)),
+    ]
+    cells = [
+        [
+            m.id,
+            (m.model.name if m.model is not None else m.project.name).get(lang),
+            str(len(m.project.models)) if m.model is None else "1",
+            _newest(m),
+        ]
+        for m in matches
+    ]
+    return render_table(columns, cells, width=width)
+
+
+def match_json(match: Match) -> dict[str, Any]:
+    """One candidate of an ambiguous name, as `show --json` prints it."""
+    name = match.model.name if match.model is not None else match.project.name
+    return {"id": match.id, "kind": match.kind, "project": match.project.id, "name": name.en, "name_zh": name.zh}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llmzh.cli._common import app, reporting_errors, warn
+from llmzh.cli._common import LangOpt, app, lang_of, reporting_errors, warn
 
 catalog_app = typer.Typer(help="Check the catalog file (`data/models.yaml` or your own).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -21,6 +21,7 @@ def catalog_check(
             help="Catalog file (default: --catalog / LLMZH_CATALOG / the built-in one).", show_default=False
         ),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Validate a catalog file and report every problem at once (exit 1 if any).
 
@@ -28,6 +29,7 @@ def catalog_check(
     licence states commercial terms, and that each architecture block agrees with the stated parameter count
     within 10 %.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import catalog_path, check
 

@@ -25,6 +25,7 @@ from llmzh.cli._common import (
     print_json,
     reporting_errors,
     stderr_console,
+    tr,
     warn,
 )
 
@@ -50,14 +51,29 @@ Examples:
 """
 
 QuantOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--quant",
         metavar="LEVEL",
-        help="Which variant of a catalog model: fp16, int8, int4, ... (default: the first the catalog lists).",
+        help="Which variant of a catalog model: fp16, int8, int4, gptq-int4, ... (default: the first the catalog "
+        "lists); one level per run.",
         show_default=False,
     ),
 ]
+
+
+def _one_quant(values: list[str] | None) -> str | None:
+    """Downloading two levels at once would double the disk check's stakes silently: one --quant per run."""
+    from llmzh.errors import UsageError
+
+    if values and len(values) > 1:
+        raise UsageError(
+            f"--quant was given {len(values)} times ({', '.join(values)}); a download takes one level",
+            hint="run llmzh download once per level",
+        )
+    return values[0] if values else None
+
+
 RevisionOpt = Annotated[
     str | None,
     typer.Option("--revision", metavar="REV", help="Branch, tag or commit (default: main).", show_default=False),
@@ -160,7 +176,7 @@ def _fetched_lines(fetched: list[Any]) -> list[str]:
 
 
 def _write(lines: list[str]) -> None:
-    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    sys.stdout.write("".join(f"{tr(line)}\n" for line in lines))
 
 
 def _tell(licence: str | None, notes: list[str]) -> None:
@@ -245,14 +261,14 @@ def download(
     For a LoRA adapter or delta weights it says which base weights are needed and how to combine them.
     Every request goes to the chosen endpoint (--endpoint, --mirror or HF_ENDPOINT); the token never leaves it.
     """
+    language = lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import load_catalog
         from llmzh.download import base_gone, check_space, license_line, lineage, make_plan, resolve, run, verify_part
         from llmzh.download import to_json as download_json
 
         settings = _settings(endpoint, mirror, token, timeout)
-        language = lang_of(lang)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(catalog), name, quant=_one_quant(quant))
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -314,6 +330,7 @@ def verify(
     exclude: ExcludeOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
     catalog: CatalogOpt = None,
     endpoint: EndpointOpt = None,
     mirror: MirrorOpt = None,
@@ -324,12 +341,13 @@ def verify(
 
     Lists each file that differs or is missing, and exits 1 if any does.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import load_catalog
         from llmzh.download import plan_verify, resolve, verification_json, verify_part
 
         settings = _settings(endpoint, mirror, token, timeout)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(catalog), name, quant=_one_quant(quant))
         part = plan_verify(
             target,
             settings,

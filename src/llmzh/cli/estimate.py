@@ -63,7 +63,12 @@ def _gb(n: int) -> str:
 
 @app.command(epilog=ESTIMATE_EPILOG)
 def estimate(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="A catalog model or variant id, or a Hub repo id.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="A catalog model or variant (id or name), a Hub repo id or a pasted model page URL."
+        ),
+    ],
     quant: Annotated[
         list[str] | None,
         typer.Option(
@@ -115,18 +120,24 @@ def estimate(
         raise typer.BadParameter(
             f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
         )
-    vram_choice = vram_option(vram)
+    language = lang_of(lang)
     with reporting_errors():
-        levels = quant_levels(quant)
+        vram_choice = vram_option(vram)
+        levels = quant_levels(quant, exact=True)
         target = _target(name, catalog, endpoint, mirror, token, timeout, offline)
         limit = vram_choice if isinstance(vram_choice, float) else None
+        in_ram = False
         if vram_choice == "auto":
-            limit = detect_budget().vram_gb
-        language = lang_of(lang)
+            found = detect_budget()
+            limit = found.vram_gb
+            if limit is None:  # no GPU: what fits is judged against the RAM that is free, as list and recommend do
+                limit, in_ram = found.ram_gb, True
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
-        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+        inference_table(
+            target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language, in_ram=in_ram
+        )
 
 
 def _target(
@@ -139,23 +150,19 @@ def _target(
     offline: bool,
 ) -> Any:
     """A catalog model (its config facts), or else a Hub repo (its config.json, fetched through the hub module)."""
-    from llmzh.catalog import entries_of, find, load_catalog
-    from llmzh.errors import LlmzhError, NotFoundError, UsageError
+    from llmzh.catalog import entries_of, load_catalog, lookup
+    from llmzh.errors import LlmzhError, UsageError
     from llmzh.fit import catalog_target, hub_target, model_arch
 
     cat = load_catalog(catalog)
-    try:
-        match = find(cat, name)
-    except NotFoundError:
-        if "/" not in name:
-            raise
-        found = next((m for m in _repo_matches(cat, name)), None)
-        if found is None:
-            from llmzh.hub import fetch_config
+    found = lookup(cat, name)
+    match = found.match
+    if match is None:
+        from llmzh.hub import fetch_config
 
-            settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
-            return hub_target(name, fetch_config(name, settings))
-        match = found
+        wanted = found.name.repo or name
+        settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+        return hub_target(wanted, fetch_config(wanted, settings))
     if match.model is None:
         models = match.project.models
         if len(models) > 1:
@@ -175,15 +182,7 @@ def _target(
     return catalog_target(entries, match.id, arch)
 
 
-def _repo_matches(cat: Any, repo: str) -> Any:
-    from llmzh.catalog import Match
-
-    for entry in cat.entries():
-        if repo.lower() in (r.lower() for r in (entry.variant.repo or "", *entry.variant.also_at) if r):
-            yield Match("variant", entry.project, entry.model, entry.variant)
-
-
-def _inference(
+def inference_table(
     target: Any,
     levels: list[Any],
     ctx: int,
@@ -193,7 +192,10 @@ def _inference(
     limit: float | None,
     as_json: bool,
     lang: Any,
+    *,
+    in_ram: bool = False,
 ) -> None:
+    """Estimate each level and print the table (or JSON rows); with `limit`, a column says whether each fits."""
     from llmzh.errors import LlmzhError
     from llmzh.estimate import estimate_inference
 
@@ -237,7 +239,7 @@ def _inference(
     keys = ["quant", "runtime", "est_weights", "est_kv", "est_act", "est_overhead", "est_total", "est_published"]
     columns = [Column(t(k, lang), "left" if k in ("quant", "runtime") else "right") for k in keys]
     if limit is not None:
-        columns.append(Column(t("est_fits", lang).format(gb=num(round(limit, 1)))))
+        columns.append(Column(t("est_fits_ram" if in_ram else "est_fits", lang).format(gb=num(round(limit, 1)))))
     cells: list[list[str]] = []
     for row in rows:
         if "error" in row:

@@ -52,7 +52,7 @@ Examples:
 def recommend(
     vram: VramOpt = "auto",
     ram: Annotated[
-        float | None,
+        str | None,
         typer.Option("--ram", metavar="GB", help="Judge CPU fits within this much RAM instead.", show_default=False),
     ] = None,
     ctx: Annotated[int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context to fit (prompt + reply).")] = 4096,
@@ -78,16 +78,17 @@ def recommend(
     Each model appears once, at the highest-precision level that fits; a fit with little headroom is marked.
     Memory is the published figure where one holds for the context, else the estimate (≈).
     """
-    positive_gb(ram, "--ram")
-    vram_choice = None if ram is not None and vram == "auto" else vram_option(vram)
+    language = lang_of(lang)
     with reporting_errors():
+        ram_given = positive_gb(ram, "--ram")
+        vram_choice = None if ram_given is not None and vram == "auto" else vram_option(vram)
         from llmzh.catalog import load_catalog, repo_index
         from llmzh.fit import default_estimator
         from llmzh.recommend import pick_json
         from llmzh.recommend import recommend as rank
 
         vram_gb = vram_choice if isinstance(vram_choice, float) else None
-        ram_gb = ram
+        ram_gb = ram_given
         if vram_choice == "auto":
             found = detect_budget()
             vram_gb = found.vram_gb
@@ -96,17 +97,23 @@ def recommend(
         cat = load_catalog(catalog)
         repos = repo_index(cat)
         downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
-        picks = rank(
-            cat,
-            vram_gb=vram_gb,
-            ram_gb=ram_gb,
-            ctx=ctx,
-            estimator=default_estimator(cat, ctx),
-            task=task.value if task else None,
-            commercial=commercial,
-            downloads=downloads,
-        )[:limit]
-        language = lang_of(lang)
+        estimator = default_estimator(cat, ctx)
+        task_name = task.value if task else None
+
+        def ranked(*, task: str | None, commercial: bool, budget: bool = True) -> list[Any]:
+            big = 1e9  # what fits when memory is no object: tells memory apart from the filters
+            return rank(
+                cat,
+                vram_gb=(big if vram_gb is not None else None) if not budget else vram_gb,
+                ram_gb=(big if ram_gb is not None else None) if not budget else ram_gb,
+                ctx=ctx,
+                estimator=estimator,
+                task=task,
+                commercial=commercial,
+                downloads=downloads,
+            )
+
+        picks = ranked(task=task_name, commercial=commercial)[:limit]
         if as_json:
             from llmzh.render import pick_reason
 
@@ -115,7 +122,15 @@ def recommend(
             _print(picks, language)
         if not picks:
             what = f"{vram_gb:.1f} GB of GPU memory" if vram_gb is not None else f"{ram_gb or 0:.1f} GB of RAM"
-            warn(f"No model in the catalog fits {what} at a {ctx}-token context with these filters.")
+            filters = " ".join([f"--task {task_name}"] * bool(task_name) + ["--commercial"] * commercial)
+            if not filters:
+                warn(f"No model in the catalog fits {what} at a {ctx}-token context.")
+            elif not ranked(task=task_name, commercial=commercial, budget=False):
+                warn(f"No model in the catalog passes {filters}, whatever the memory.")
+            elif ranked(task=None, commercial=False):
+                warn(f"Models fit {what} at a {ctx}-token context, but none of them passes {filters}.")
+            else:
+                warn(f"No model in the catalog fits {what} at a {ctx}-token context, even without {filters}.")
 
 
 def _downloads(

@@ -32,7 +32,9 @@ Examples:
 * `llmzh show chatglm-6b` — the whole project card
 * `llmzh show chinese-vicuna-7b` — one model (a LoRA adapter: which base weights it needs)
 * `llmzh show chatglm-6b-int4 --lang en`
-* `llmzh show 百川2` — Chinese names work too
+* `llmzh show 通义千问` — Chinese names work too (a family name lists its projects)
+* `llmzh show https://huggingface.co/Qwen/Qwen2.5-7B-Instruct` — a pasted model page
+* `llmzh show Qwen/Qwen2.5-Math-7B` — a repo the catalog lacks: live Hub figures and an estimate
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
@@ -42,7 +44,11 @@ Examples:
 @app.command(epilog=SHOW_EPILOG)
 def show(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="A project, model or variant id (case-insensitive) or a Chinese name.")
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="An id, a Chinese or English name or part of one, a Hub repo id, or a pasted model page URL.",
+        ),
     ],
     as_json: JsonOpt = False,
     lang: LangOpt = None,
@@ -60,12 +66,26 @@ def show(
     Live figures for each Hub repo (downloads, likes, size, status) follow the card; they are cached for 24 h.
     If the Hub cannot be reached the card is still shown, with one line on stderr (exit 1 only with --strict).
     """
+    language = lang_of(lang)
     with reporting_errors():
-        from llmzh.catalog import find, load_catalog, repo_index
+        from llmzh.catalog import Ambiguous, load_catalog, lookup, repo_index
         from llmzh.select import make_row
 
         cat = load_catalog(catalog)
-        match = find(cat, name)
+        try:
+            found = lookup(cat, name)
+        except Ambiguous as many:
+            if not many.family:
+                raise
+            _print_candidates(many, language, as_json=as_json)
+            return
+        settings = hub_settings(
+            endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+        )
+        match = found.match
+        if match is None:
+            _print_repo(found.name.repo or "", settings, language, as_json=as_json, strict=strict)
+            return
         if as_json:
             from llmzh.render import to_jsonable
 
@@ -73,10 +93,6 @@ def show(
             return
         from llmzh.cards import card
 
-        settings = hub_settings(
-            endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
-        )
-        language = lang_of(lang)
         repos = repo_index(cat)
         from llmzh.fit import estimate_gb
 
@@ -86,6 +102,59 @@ def show(
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
         _print_hub(console, cat, match, repos, settings, language, strict=strict)
+
+
+def _print_candidates(many: Any, lang: Any, *, as_json: bool) -> None:
+    """A name that covers several records (a family name such as 通义千问): each candidate on one line."""
+    import sys
+
+    from llmzh.render import candidates_table, match_json
+    from llmzh.table import terminal_width
+
+    if as_json:
+        print_json([match_json(m) for m in many.candidates])
+        return
+    sys.stdout.write(candidates_table(many.candidates, lang, width=terminal_width()))
+    warn(f"{many.name!r} matches {len(many.candidates)} catalog entries; `llmzh show ID` shows one card")
+
+
+def _print_repo(repo: str, settings: Any, lang: Any, *, as_json: bool, strict: bool) -> None:
+    """A Hub repo the catalog lacks: its live Hub figures, then an estimate from its config.json."""
+    from rich.text import Text
+
+    from llmzh.cards import hub_table
+    from llmzh.errors import LlmzhError
+    from llmzh.hub import failure_summary, fetch_config, fetch_infos, require_ok
+    from llmzh.i18n import t
+
+    infos = fetch_infos([repo], settings)
+    if strict:
+        require_ok(infos.values())
+    info = infos[repo]
+    if info.status == "gone":
+        raise LlmzhError(f"{repo} is not in the catalog, and the Hub has no such repo", hint="check the spelling")
+    if as_json:
+        from llmzh.render import live_json
+
+        print_json({"repo": repo, "in_catalog": False} | live_json(info))
+        return
+    console = stdout_console()
+    warn(f"{repo} is not in the catalog: live Hub figures and an estimate from its config.json")
+    console.print(Text(f"{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
+    console.print(hub_table([info], {}, lang))
+    summary = failure_summary(infos.values())
+    if summary is not None:
+        warn(summary)
+        return
+    from llmzh.cli.estimate import inference_table
+    from llmzh.fit import hub_target
+
+    try:
+        target = hub_target(repo, fetch_config(repo, settings))
+    except LlmzhError as error:
+        warn(f"no estimate: {error.message}")
+        return
+    inference_table(target, list(target.levels), 2048, None, 1, None, None, False, lang)
 
 
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
