@@ -53,9 +53,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def stdout_console() -> Any:
+    """Rich output at the terminal's width; piped, lines are not wrapped (full values)."""
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    from llmzh.table import terminal_width
+
+    return Console(soft_wrap=False, width=terminal_width() or 100_000)
 
 
 def stderr_console() -> Any:

@@ -25,6 +25,7 @@ from llmzh.cli._common import (
     print_json,
     quant_levels,
     reporting_errors,
+    tr,
     vram_option,
 )
 
@@ -236,14 +237,27 @@ def inference_table(
     from llmzh.render import num
     from llmzh.table import Column, render, terminal_width, use_colour
 
-    keys = ["quant", "runtime", "est_weights", "est_kv", "est_act", "est_overhead", "est_total", "est_published"]
-    columns = [Column(t(k, lang), "left" if k in ("quant", "runtime") else "right") for k in keys]
+    # Which parts go first on a narrow terminal: the level, the total and the verdict always stay.
+    keys = {
+        "quant": 0,
+        "runtime": 3,
+        "est_weights": 2,
+        "est_kv": 4,
+        "est_act": 5,
+        "est_overhead": 5,
+        "est_total": 0,
+        "est_published": 1,
+    }
+    columns = [
+        Column(t(k, lang), "left" if k in ("quant", "runtime") else "right", priority=p) for k, p in keys.items()
+    ]
     if limit is not None:
         columns.append(Column(t("est_fits_ram" if in_ram else "est_fits", lang).format(gb=num(round(limit, 1)))))
     cells: list[list[str]] = []
+    failed: list[str] = []
     for row in rows:
         if "error" in row:
-            cells.append([row["quant"], "—", row["error"], *[""] * (len(columns) - 3)])
+            failed.append(f"{row['quant']}: {tr(row['error'])}")
             continue
         published = "—"
         if row["published_gb"] is not None:
@@ -269,6 +283,7 @@ def inference_table(
         batch=batch,
     )
     sys.stdout.write(render(columns, cells, width=terminal_width(), colour=use_colour(sys.stdout), title=title))
+    sys.stdout.write("".join(f"  ✘ {line}\n" for line in failed))
 
 
 def _finetune(

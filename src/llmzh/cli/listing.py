@@ -242,6 +242,7 @@ def list_(
                 "colour": colour,
                 "live": infos,
                 "repos": repos,
+                "ram_listing": cpu_listing,
             }
             if rows:
                 sys.stdout.write(list_table(rows, language, **table_options))

@@ -99,8 +99,10 @@ def show(
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
         estimates = {e.variant.id: estimate_gb(e) for e in entries}
+        from llmzh.table import terminal_width
+
         console = stdout_console()
-        console.print(card(match, rows, language, repos, estimates))
+        console.print(card(match, rows, language, repos, estimates, terminal_width()))
         _print_hub(console, cat, match, repos, settings, language, strict=strict)
 
 
@@ -141,7 +143,7 @@ def _print_repo(repo: str, settings: Any, lang: Any, *, as_json: bool, strict: b
     console = stdout_console()
     warn(f"{repo} is not in the catalog: live Hub figures and an estimate from its config.json")
     console.print(Text(f"{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
-    console.print(hub_table([info], {}, lang))
+    console.print(hub_table([info], {}, lang, console.width))
     summary = failure_summary(infos.values())
     if summary is not None:
         warn(summary)
@@ -180,7 +182,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         return
     infos = fetch_infos(roles, settings)
     console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
-    console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
+    console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang, console.width))
     notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
     for entry in entries:
         base = entry.model.base_weights
