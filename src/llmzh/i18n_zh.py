@@ -297,7 +297,7 @@ HELP: dict[str, str] = {
     "The base weights to download instead of the recorded repo (implies --with-base).": "改用该仓库作为基座权重（隐含 --with-base）。",
     "Then check every file's checksum against the Hub (exit 1 if any differ).": "下载后按 Hub 校验每个文件（有不一致则退出码为 1）。",
     "No progress bar and no plan on stderr.": "不显示进度条，也不在标准错误输出打印计划。",
-    "Check downloaded files against the Hub: sha256 of every LFS file, git blob id of the others.": "按 Hub 校验已下载的文件：LFS 文件校验 sha256，其他文件校验 git blob id。",
+    "Check downloaded files against the Hub: sha256 of every LFS file, git blob id of the others.": "按 Hub 校验已下载的文件：LFS 文件校验 sha256，其他文件校验 Git 对象哈希。",
     "Lists each file that differs or is missing, and exits 1 if any does.": "列出每个不一致或缺失的文件；若有则退出码为 1。",
     "the copy in the Hugging Face cache": "校验 Hugging Face 缓存中的副本",
     "a plain copy in a folder": "校验目录中的普通副本",

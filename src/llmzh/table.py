@@ -95,15 +95,19 @@ def _fit(
 ) -> tuple[list[int], list[int], list[int]]:
     """Which columns to show, their widths, and which move below their row, for lines of at most `width` cells.
 
-    Free text is shortened first (down to MIN_FLEX), then the lowest-priority column goes; a column to copy moves
-    below its row rather than go; ids and the figures asked for (priority 0) always stay, whole.
+    Free text is shortened first (never below its header or MIN_FLEX), then the lowest-priority column goes; a
+    column to copy moves below its row rather than go; ids and the figures asked for (priority 0) always stay.
     """
+
+    def floor(i: int) -> int:
+        return max(MIN_FLEX, cell_len(columns[i].header))
+
     keep = list(range(len(columns)))
     below: list[int] = []
     while True:
         widths = _natural(columns, rows, keep)
         excess = sum(widths) + len(GAP) * (len(keep) - 1) - width
-        spare = sum(max(0, w - MIN_FLEX) for w, i in zip(widths, keep, strict=True) if columns[i].flex)
+        spare = sum(max(0, w - floor(i)) for w, i in zip(widths, keep, strict=True) if columns[i].flex)
         if excess <= 0 or excess <= spare:
             break
         candidates = [i for i in keep if columns[i].priority > 0]
@@ -114,11 +118,12 @@ def _fit(
         if columns[worst].below:
             below.append(worst)
     flexible = [k for k, i in enumerate(keep) if columns[i].flex]
-    while excess > 0 and flexible:
-        widest = max(flexible, key=lambda k: widths[k])
-        if widths[widest] <= MIN_FLEX:
+    while excess > 0:
+        room = [k for k in flexible if widths[k] > floor(keep[k])]
+        if not room:
             break
-        cut = min(excess, widths[widest] - MIN_FLEX, max(1, widths[widest] // 4))
+        widest = max(room, key=lambda k: widths[k] - floor(keep[k]))
+        cut = min(excess, widths[widest] - floor(keep[widest]), max(1, widths[widest] // 4))
         widths[widest] -= cut
         excess -= cut
     return keep, widths, below

@@ -164,14 +164,18 @@ def _downloads(
 
 
 def _print(picks: list[Any], lang: Any) -> None:
-    """Each pick on two lines, id then reason, so long Chinese reasons are never cut."""
+    """Each pick on two lines, id then reason, the reason wrapped to the terminal (never cut; the id is whole)."""
     from llmzh.render import pick_reason
-    from llmzh.table import use_colour
+    from llmzh.table import terminal_width, use_colour, wrap
 
     bold, reset = ("\x1b[1m", "\x1b[0m") if use_colour(sys.stdout) else ("", "")
     width = len(str(len(picks)))
+    indent = " " * (width + 2)
+    columns = terminal_width()
     lines = []
     for i, pick in enumerate(picks, 1):
         lines.append(f"{i:>{width}}. {bold}{pick.entry.variant.id}{reset}")
-        lines.append(f"{' ' * (width + 2)}{pick_reason(pick, lang)}")
+        reason = pick_reason(pick, lang)
+        parts = wrap(reason, columns - len(indent)) if columns else [reason]
+        lines += [f"{indent}{part}" for part in parts]
     sys.stdout.write("\n".join(lines) + "\n")
