@@ -252,3 +252,63 @@ def test_a_valid_config_is_cached_and_a_tampered_cache_is_fetched_again(fakehub:
     assert fetch_config("ok/config", settings) == LLAMA
     assert fakehub.count("GET", "*/config.json") == 1
     assert not math.isinf(json.loads(path.read_text())["config"]["num_hidden_layers"])
+
+
+# ---------------------------------------------------------------- the catalog cache runs no code
+
+
+def _catalog_cache(root: Path) -> Path:
+    (found,) = (root / "_sandbox" / "llmzh_cache" / "catalog").glob("*.catalog.json")
+    return found
+
+
+def test_the_catalog_cache_is_read_back_as_data(tmp_path: Path) -> None:
+    assert run("list")[0] == 0
+    cache = _catalog_cache(tmp_path)
+    stored = json.loads(cache.read_text(encoding="utf-8"))
+    text = json.dumps(stored, ensure_ascii=False)
+    assert "DemoGLM-6B" in text
+    cache.write_text(text.replace("DemoGLM-6B", "GLM-Cached"), encoding="utf-8")
+    code, out, err = run("show", "glm-demo")
+    assert code == 0 and "GLM-Cached" in out  # the cache is what was read: an edit there shows
+
+
+def test_a_planted_pickle_in_the_cache_runs_nothing(tmp_path: Path) -> None:
+    import pickle
+
+    assert run("list")[0] == 0
+    cache = _catalog_cache(tmp_path)
+    marker = tmp_path / "pwned"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (marker.write_text, ("ran",))  # what a planted pickle would do on load
+
+    payload = pickle.dumps(Planted())
+    cache.write_bytes(payload)
+    cache.with_name(cache.name.replace(".json", ".pickle")).write_bytes(payload)
+    code, out, err = run("list")
+    assert code == 0 and "glm-demo" in out
+    assert not marker.exists()
+    assert json.loads(cache.read_text(encoding="utf-8"))["value"]  # rebuilt as JSON
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda v: v[0][0].__setitem__(0, 42),  # a project id that is a number
+        lambda v: v[0][0].__setitem__(4, "not a list of models"),
+        lambda v: v[0][0].pop(),  # a record with a field missing
+        lambda v: v.__setitem__(0, {"a": "mapping"}),
+    ],
+)
+def test_a_catalog_cache_of_the_right_shape_with_wrong_types_is_rebuilt(tmp_path: Path, tamper: object) -> None:
+    assert run("list")[0] == 0
+    cache = _catalog_cache(tmp_path)
+    stored = json.loads(cache.read_text(encoding="utf-8"))
+    tamper(stored["value"])  # type: ignore[operator]
+    cache.write_text(json.dumps(stored), encoding="utf-8")
+    code, out, err = run("list")
+    assert (code, err) == (0, "")
+    assert "glm-demo" in out
+    assert json.loads(cache.read_text(encoding="utf-8"))["value"] != stored["value"]
