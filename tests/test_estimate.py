@@ -18,7 +18,6 @@ from llmzh.estimate import (
     GGUF_LEVELS,
     Arch,
     EstimateError,
-    _gguf_matrix_type,
     arch_from_config,
     count_params,
     default_runtime,
@@ -29,6 +28,7 @@ from llmzh.estimate import (
     sensible_levels,
     weight_bytes,
 )
+from llmzh.estimate.weights import _gguf_matrix_type
 from llmzh.schema import Quant
 
 GiB = 1 << 30

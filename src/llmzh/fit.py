@@ -110,10 +110,11 @@ def _code_fingerprint() -> int:
     import zlib
 
     here = Path(__file__)
+    files = [here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))]
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
+    for file in files:
         try:
-            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+            crc = zlib.crc32(file.read_bytes(), crc)
         except OSError:
             return -1
     return crc
