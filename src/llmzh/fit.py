@@ -25,19 +25,26 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+def _arch(config: str) -> Arch | None:
+    import json
+
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(dict(config))
+        return arch_from_config(json.loads(config))
     except LlmzhError:
         return None
 
 
 def model_arch(entry: Entry) -> Arch | None:
     """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    import json
+
     architecture = entry.model.architecture
-    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+    if architecture is None:
+        return None
+    # Keyed by the canonical JSON text: configs nest text_config / vision_config and lists (layer_types).
+    return _arch(json.dumps(architecture.config, sort_keys=True, default=str))
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:

@@ -4,7 +4,7 @@ intermediates, logits, buffers), the CUDA context and allocator overheads, and `
 from typing import Literal, NamedTuple
 
 from llmzh.estimate.arch import _CODE, Arch, EstimateError, Logits, MiB, _matrices, count_params
-from llmzh.estimate.kvcache import KV_INT8_BYTES, kv_cache_bytes
+from llmzh.estimate.kvcache import KV_ELEMENT_BYTES, kv_cache_bytes, state_bytes_per_sequence
 from llmzh.estimate.weights import GGUF_LEVELS, dense_bytes, weight_bytes
 from llmzh.schema import Quant
 
@@ -12,7 +12,8 @@ from llmzh.schema import Quant
 # * "transformers": transformers >= 4.45: last-position logits in generate, DynamicCache updated in place.
 # * "transformers-legacy": transformers 4.36-4.44: logits for the whole prompt upcast to fp32, legacy tuple caches
 #   (old and new cache coexist every step), a rotary cos/sin cache in every layer.
-# * "llama.cpp": GGUF weights, an f16 KV cache for the whole context, a compute buffer per 512-token micro-batch.
+# * "llama.cpp": GGUF weights, a KV cache (f16 unless --cache-type-k/-v say otherwise) for the whole context, a
+#   compute buffer per 512-token micro-batch.
 # Remote-code families (ChatGLM, Qwen 1st gen, Baichuan, InternLM, MiniCPM) run their own forward under either
 # transformers runtime.
 Runtime = Literal["transformers", "transformers-legacy", "llama.cpp"]
@@ -61,11 +62,13 @@ class Estimate(NamedTuple):
     overhead_bytes: int
     context_bytes: int  # the part of overhead_bytes outside the framework's allocator (CUDA context)
     slack_bytes: int  # the part of overhead_bytes the allocator reserves but does not hand out
+    state_bytes: int = 0  # fixed recurrent + conv state of linear-attention layers (all sequences)
+    kv_cache: str = "fp16"  # the KV-cache element type priced
 
     @property
     def total_bytes(self) -> int:
         """What the process holds on the device (nvidia-smi)."""
-        return self.weights_bytes + self.kv_cache_bytes + self.activation_bytes + self.overhead_bytes
+        return self.weights_bytes + self.kv_cache_bytes + self.state_bytes + self.activation_bytes + self.overhead_bytes
 
     @property
     def allocated_bytes(self) -> int:
@@ -125,7 +128,7 @@ def _kernel_scratch(arch: Arch, quant: Quant) -> int:
     """Dequantizing kernels hold the largest block matrix in fp16 while it is multiplied: ChatGLM's cpm_kernels
     (``extract_weight_to_half``) and AutoGPTQ's exllama ``temp_dq`` buffer."""
     if quant in (Quant.INT8, Quant.INT4, Quant.INT4_QE, Quant.GPTQ_INT4, Quant.GPTQ_INT8):
-        return 2 * max(m.params for m in _matrices(arch))
+        return 2 * max(m.rows_in * m.rows_out for m in _matrices(arch))
     return 0
 
 
@@ -201,19 +204,19 @@ def _transformers_peak(
     return kv, peak - kv + buffers + _kernel_scratch(arch, quant)
 
 
-def _llama_cpp_peak(arch: Arch, *, ctx: int, prompt: int, batch: int) -> tuple[int, int]:
-    """llama.cpp: (kv, compute buffers). The f16 KV cache for the whole n_ctx (padded to 256) is allocated when the
+def _llama_cpp_peak(arch: Arch, *, ctx: int, prompt: int, batch: int, kv_elem: float) -> tuple[int, int]:
+    """llama.cpp: (kv, compute buffers). The KV cache for the whole n_ctx (padded to 256) is allocated when the
     context is created; the CUDA compute buffer is sized for one micro-batch of up to n_ubatch = 512 prompt tokens
     against the full cache: the F32 KQ scores (heads x n_ubatch x n_kv without flash attention, llama.cpp's default
     at c392e5094; ggml-alloc runs the softmax in place), F32 MLP and attention intermediates, and the output logits.
     When cuBLAS runs the prompt's GEMMs on dequantized weights, ggml-cuda's pool also holds an f16 copy of the
     largest weight matrix."""
     n_ctx = -(-ctx // LLAMA_CPP_CTX_PAD) * LLAMA_CPP_CTX_PAD
-    kv = kv_cache_bytes(arch, n_ctx, batch, 2)
+    kv = kv_cache_bytes(arch, n_ctx, batch, kv_elem, runtime="llama.cpp")
     ub = min(LLAMA_CPP_UBATCH, max(prompt, 1)) * batch
     scores = arch.heads * ub * n_ctx * 4
     intermediates = ub * (3 * arch.ffn + 4 * arch.hidden + arch.q_dim + 2 * arch.kv_dim) * 4
-    pool = 2 * max(m.params for m in _matrices(arch)) if prompt > 32 else 0
+    pool = 2 * max(m.rows_in * m.rows_out for m in _matrices(arch)) if prompt > 32 else 0
     return kv, scores + intermediates + arch.vocab * batch * 4 + pool
 
 
@@ -230,6 +233,25 @@ def _load_transient(arch: Arch, quant: Quant) -> int:
     return 0
 
 
+def _kv_element(runtime: Runtime, quant: Quant, kv_cache: str) -> tuple[str, float]:
+    """The KV-cache type a runtime can hold and its bytes per element: transformers' DynamicCache holds the model's
+    dtype (or Qwen 1st gen's own int8 cache); llama.cpp's ``--cache-type-k/-v`` offer f16 (default), bf16, q8_0 and
+    q4_0. fp8 is a vLLM cache type (``--kv-cache-dtype fp8``)."""
+    if runtime == "llama.cpp":
+        allowed: tuple[str, ...] = ("fp16", "bf16", "q8_0", "q4_0")
+        name = "fp16" if kv_cache == "model" else kv_cache
+    else:
+        allowed = ("fp16", "bf16", "int8", "fp32")
+        name = ("fp32" if dense_bytes(quant) == 4 else "fp16") if kv_cache == "model" else kv_cache
+    if name not in allowed:
+        where = "vLLM" if name == "fp8" else ("llama.cpp" if name in ("q8_0", "q4_0") else "another runtime")
+        offered = ", ".join(a for a in allowed if a not in ("int8", "fp32"))
+        raise EstimateError(
+            f"{runtime} has no {name} KV cache", hint=f"{runtime} offers {offered}; {name} is for {where}"
+        )
+    return name, KV_ELEMENT_BYTES[name]
+
+
 def estimate_inference(
     arch: Arch,
     quant: Quant,
@@ -239,7 +261,7 @@ def estimate_inference(
     batch: int = 1,
     runtime: Runtime | None = None,
     attention: Attention | None = None,
-    kv_cache: Literal["model", "int8"] = "model",
+    kv_cache: str = "model",
 ) -> Estimate:
     """Estimate the peak GPU memory of generating with a model.
 
@@ -247,7 +269,9 @@ def estimate_inference(
     runtime: ``Runtime``, default ``default_runtime(quant)``; attention: the kernel, default SDPA for transformers'
     own models and each remote-code family's default path (eager for ChatGLM-6B, Baichuan, InternLM, and Qwen 1st
     gen unless flash-attn is installed: pass "flash"; Baichuan2-7B's SDPA is priced as eager, the safe side);
-    kv_cache "int8": Qwen 1st gen's ``use_cache_quantization``.
+    kv_cache: "model" (the runtime's default: the model dtype, llama.cpp's f16), "fp16", "bf16", llama.cpp's
+    "q8_0" / "q4_0", or "int8" (Qwen 1st gen's ``use_cache_quantization``). Linear-attention layers add their
+    fixed state per sequence (``state_bytes``).
     """
     prompt = ctx if prompt is None else prompt
     if ctx < 0 or prompt < 0 or prompt > ctx or batch < 1:
@@ -255,24 +279,25 @@ def estimate_inference(
     runtime = runtime or default_runtime(quant)
     if runtime not in RUNTIMES:
         raise EstimateError(f"unknown runtime {runtime!r}; expected one of: {', '.join(RUNTIMES)}")
+    kv_name, kv_elem = _kv_element(runtime, quant, kv_cache)
     if runtime == "llama.cpp":
         if not _CODE[arch.family].gguf:
             raise EstimateError(f"llama.cpp does not run the {arch.family} architecture")
         attention = "eager"
-        kv, transient = _llama_cpp_peak(arch, ctx=ctx, prompt=prompt, batch=batch)
+        kv, transient = _llama_cpp_peak(arch, ctx=ctx, prompt=prompt, batch=batch, kv_elem=kv_elem)
         slack = 0
     else:
         if quant in GGUF_LEVELS:
             raise EstimateError(f"{quant.value} is a llama.cpp format", hint="use runtime 'llama.cpp'")
         if attention is None:
             attention = "eager" if _CODE[arch.family].eager_attention else "sdpa"
-        kv_elem = KV_INT8_BYTES if kv_cache == "int8" else dense_bytes(quant)
         kv, transient = _transformers_peak(
             arch, quant, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime, attention=attention, kv_elem=kv_elem
         )
         # The peak may come while loading, before any KV cache exists; the parts still add up to that peak.
         transient = max(transient, _load_transient(arch, quant) - kv)
         slack = int(ALLOCATOR_SLACK * (kv + transient))
+    state = batch * state_bytes_per_sequence(arch, runtime=runtime, dtype_bytes=dense_bytes(quant))
     return Estimate(
         quant=quant,
         ctx=ctx,
@@ -286,6 +311,8 @@ def estimate_inference(
         overhead_bytes=CUDA_CONTEXT_BYTES + WORKSPACE_BYTES + slack,
         context_bytes=CUDA_CONTEXT_BYTES,
         slack_bytes=slack,
+        state_bytes=state,
+        kv_cache=kv_name,
     )
 
 

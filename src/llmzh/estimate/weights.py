@@ -1,7 +1,7 @@
 """Bytes of a model's weights at each quantization level: group scales and zeros, the tensors each method leaves in
 16-bit, llama.cpp's per-tensor type mixes."""
 
-from llmzh.estimate.arch import Arch, Matrix, _matrices, count_params
+from llmzh.estimate.arch import Arch, Matrix, QuantConfig, _matrices, block_counts, count_params
 from llmzh.schema import Quant
 
 # ggml block types: (weights per block, bytes per block), from ggml/src/ggml-common.h; e.g. block_q4_K holds
@@ -60,21 +60,21 @@ def _gguf_matrix_type(quant: Quant, m: Matrix, layer: int, layers: int, n_gqa: i
     t = _GGUF_BASE[quant]
     k = m.kind
     if quant in (Quant.Q4_K_M, Quant.Q5_K_M):
-        if k in ("attn_v", "ffn_down") and _use_more_bits(layer, layers):
+        if (k == "attn_v" or k.startswith("ffn_down")) and _use_more_bits(layer, layers):
             t = "q6_K"
         elif k == "attn_qkv":
             t = "q5_K" if quant is Quant.Q4_K_M else "q6_K"
     elif quant is Quant.Q3_K_M:
         if k == "attn_v":
             t = "q5_K" if layer < 2 else "q4_K"
-        elif k == "ffn_down":
+        elif k.startswith("ffn_down"):
             t = "q5_K" if layer < layers // 16 else "q4_K"
         elif k in ("attn_output", "attn_qkv"):
             t = "q4_K"
     elif quant is Quant.Q2_K:
         if k == "attn_v":
             t = "q4_K" if n_gqa >= 4 else "q3_K"
-        elif k in ("ffn_down", "attn_output"):
+        elif k.startswith("ffn_down") or k == "attn_output":
             t = "q3_K"
     return _K_FALLBACK[t] if t in _K_FALLBACK and m.rows_in % 256 else t
 
@@ -95,8 +95,8 @@ def _gguf_bytes(arch: Arch, quant: Quant) -> int:
         return _ggml_bytes(p.block_linear + p.embedding + p.lm_head, "q4_0") + small
     n_gqa = arch.heads // arch.kv_heads
     total = small
-    for layer in range(arch.layers):
-        for m in _matrices(arch):
+    for layer, block in enumerate(arch.blocks):
+        for m in _matrices(arch, block):
             total += _ggml_bytes(m.params, _gguf_matrix_type(quant, m, layer, arch.layers, n_gqa))
     out_type = "q8_0" if quant is Quant.Q8_0 or arch.hidden % 256 else "q6_K"
     emb_type = out_type if arch.tied else _GGUF_BASE[quant]
@@ -144,20 +144,90 @@ def dense_bytes(quant: Quant) -> int:
     return 4 if quant is Quant.FP32 else 2
 
 
+def _config_matrix_bytes(qc: QuantConfig, rows_in: int, rows_out: int) -> int:
+    """Bytes of one block matrix as a checkpoint's ``quantization_config`` stores it.
+
+    * awq / gptq (AutoAWQ WQLinear_GEMM, AutoGPTQ QuantLinear): ``bits``-bit weights + per group of ``group_size``
+      inputs an fp16 scale and a ``bits``-bit zero per output; GPTQ adds an int32 ``g_idx`` per input.
+    * fp8 with ``weight_block_size`` [128, 128] (Qwen3 / DeepSeek-V3 FP8 checkpoints: ``weight_scale_inv`` of
+      ceil(out/128) x ceil(in/128) fp32); without a block, one fp32 scale per output channel (compressed-tensors
+      channel strategy) or per tensor.
+    """
+    n = rows_in * rows_out
+    if qc.method == "fp8":
+        if qc.block:
+            bo, bi = qc.block
+            return n + 4 * -(-rows_out // bo) * -(-rows_in // bi)
+        return n + 4 * rows_out
+    group = qc.group_size if qc.group_size > 0 else rows_in
+    groups = -(-rows_in // group) * rows_out
+    packed = n * qc.bits // 8
+    zeros = groups * qc.bits // 8
+    g_idx = 4 * rows_in if qc.method == "gptq" else 0
+    return packed + 2 * groups + zeros + g_idx
+
+
+_CONFIG_METHOD: dict[Quant, tuple[str, int]] = {
+    Quant.AWQ: ("awq", 4),
+    Quant.GPTQ_INT4: ("gptq", 4),
+    Quant.GPTQ_INT8: ("gptq", 8),
+    Quant.FP8: ("fp8", 8),
+}
+
+
+def config_quantization(arch: Arch, quant: Quant) -> QuantConfig | None:
+    """The checkpoint's own ``quantization_config`` when it describes ``quant`` (same method and bits)."""
+    qc = arch.quant_config
+    if qc is None or _CONFIG_METHOD.get(quant) != (qc.method, qc.bits):
+        return None
+    return qc
+
+
+def _not_converted(qc: QuantConfig | None, kind: str) -> bool:
+    """Whether a block matrix is left in 16-bit by ``modules_to_not_convert``; the names in those lists are module
+    name fragments ("mlp.gate", "shared_expert_gate", "visual", "linear_attn"); a matrix kind is matched to the
+    module names the Qwen/DeepSeek modelling files give it."""
+    if qc is None or not qc.not_converted:
+        return False
+    names = {
+        "attn_gate": "linear_attn",
+        "ssm_ba": "linear_attn",
+        "ssm_out": "linear_attn",
+        "ffn_gate_shexp": "shared_expert",
+        "ffn_up_shexp": "shared_expert",
+        "ffn_down_shexp": "shared_expert",
+    }
+    fragment = names.get(kind, "")
+    return bool(fragment) and any(fragment in n for n in qc.not_converted)
+
+
 def weight_bytes(arch: Arch, quant: Quant) -> int:
     """Bytes of all weights at a quantization level.
 
-    GPTQ, AWQ, bitsandbytes and FP8 quantize the block matrices and leave embedding, LM head, norms and biases in
-    16-bit; ChatGLM ``int8`` / ``int4`` quantize only the transformer blocks; ``int4-qe`` also the embedding and the
-    output layer (ChatGLM-6B's ``quantize(..., quantize_embeddings=True)`` builds a QuantizedEmbedding and its own
-    QuantizedLinear lm_head, so a tied model holds two int4 copies). GGUF levels: ``_gguf_bytes``.
+    GPTQ, AWQ, bitsandbytes and FP8 quantize the block matrices and leave embedding, LM head, norms, biases and
+    routers in 16-bit; ChatGLM ``int8`` / ``int4`` quantize only the transformer blocks; ``int4-qe`` also the
+    embedding and the output layer (ChatGLM-6B's ``quantize(..., quantize_embeddings=True)`` builds a
+    QuantizedEmbedding and its own QuantizedLinear lm_head, so a tied model holds two int4 copies). When the
+    checkpoint's config.json has a ``quantization_config`` for this level, its bits, group size and unconverted
+    modules decide (``_config_matrix_bytes``). Weights outside the text decoder (``Arch.extra_params``: vision
+    tower, MTP layers) stay 16-bit in every non-GGUF level; GGUF files hold the text decoder only (llama.cpp keeps a
+    vision tower in a separate mmproj file and drops MTP layers). GGUF levels: ``_gguf_bytes``.
     """
     if quant in GGUF_LEVELS:
         return _gguf_bytes(arch, quant)
     p = count_params(arch)
     d = dense_bytes(quant)
-    total = (p.block_small + p.norms) * d
-    total += arch.layers * sum(_matrix_bytes(quant, m.rows_in, m.rows_out, d) for m in _matrices(arch))
+    qc = config_quantization(arch, quant)
+    total = (p.block_small + p.norms + p.extra) * d
+    for block, n in block_counts(arch).items():
+        for m in _matrices(arch, block):
+            if _not_converted(qc, m.kind):
+                size = m.params * d
+            elif qc is not None:
+                size = m.copies * _config_matrix_bytes(qc, m.rows_in, m.rows_out)
+            else:
+                size = m.copies * _matrix_bytes(quant, m.rows_in, m.rows_out, d)
+            total += n * size
     if quant is Quant.INT4_QE:
         return total + 2 * _matrix_bytes(Quant.INT4, arch.hidden, arch.vocab, d)
     return total + (p.embedding + p.lm_head) * d
