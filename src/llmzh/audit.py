@@ -6,6 +6,7 @@ from llmzh.catalog import Step
 from llmzh.hub import HubInfo
 from llmzh.schema import (
     Architecture,
+    Benchmark,
     Catalog,
     Commercial,
     Dated,
@@ -14,8 +15,8 @@ from llmzh.schema import (
     FigureKind,
     Format,
     License,
+    Memory,
     Quant,
-    Score,
     Text,
 )
 
@@ -60,15 +61,15 @@ NOMINAL_TOLERANCE = 0.20
 
 def _sourceless(value: object, path: tuple[Step, ...], out: list[tuple[tuple[Step, ...], str]]) -> None:
     """Walk the records: every figure, score, date, licence and architecture needs its source."""
-    if isinstance(value, Figure):
+    if isinstance(value, (Figure, Memory)):
         if not value.source:
             out.append((path, "a figure without a source: add `source: URL`"))
         for i, alt in enumerate(value.alt):
             _sourceless(alt, path + (("alt", "alt"), (i, str(i))), out)
         return
-    if isinstance(value, (Score, Dated, Architecture)):
+    if isinstance(value, (Benchmark, Dated, Architecture)):
         if not value.source:
-            what = {Score: "a score", Dated: "a date", Architecture: "an architecture block"}[type(value)]
+            what = {Benchmark: "a benchmark score", Dated: "a date", Architecture: "an architecture block"}[type(value)]
             out.append((path, f"{what} without a source: add `source: URL`"))
         return
     if isinstance(value, License):

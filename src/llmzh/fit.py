@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.schema import Catalog, Device, Entry, Figure, Quant
+from llmzh.schema import Catalog, Device, Entry, Memory, Quant
 from llmzh.select import Estimator, Purpose
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
@@ -25,19 +25,24 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+def _arch(config_json: str) -> Arch | None:
+    import json
+
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(dict(config))
+        return arch_from_config(json.loads(config_json))
     except LlmzhError:
         return None
 
 
 def model_arch(entry: Entry) -> Arch | None:
     """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    import json
+
     architecture = entry.model.architecture
-    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+    # Keyed by the config's JSON text: configs nest mappings and lists (text_config, layer_types), unhashable.
+    return _arch(json.dumps(architecture.config, sort_keys=True)) if architecture is not None else None
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -86,7 +91,7 @@ class Target(NamedTuple):
     name: str
     arch: Arch
     levels: tuple[Quant, ...]
-    published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+    published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:

@@ -222,7 +222,7 @@ def _inference(
                 "total_bytes": est.total_bytes,
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
-                "published_gb": published.value if published is not None else None,
+                "published_gb": round(published.gib, 2) if published is not None else None,
                 "published_ctx": published.ctx if published is not None else None,
                 "fits": (total_gb <= limit) if limit is not None else None,
             }
