@@ -108,7 +108,7 @@ _COMMERCIAL: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可免费商用", "commercial use free"),
     Commercial.REGISTRATION: ("登记后可商用", "commercial after registration"),
     Commercial.RESEARCH_ONLY: ("仅限研究", "research only"),
-    Commercial.UNKNOWN: ("商用条款未说明", "commercial terms not stated"),
+    Commercial.UNKNOWN: ("商用条款未知", "commercial terms unknown"),
 }
 
 _FORMAT: dict[Format, tuple[str, str]] = {
@@ -124,7 +124,7 @@ _COMMERCIAL_SHORT: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可商用", "yes"),
     Commercial.REGISTRATION: ("登记后商用", "after reg."),
     Commercial.RESEARCH_ONLY: ("仅研究", "research"),
-    Commercial.UNKNOWN: ("未说明", "unstated"),
+    Commercial.UNKNOWN: ("未知", "unknown"),
 }
 
 
