@@ -61,3 +61,43 @@ def test_unknown_terms_have_one_word() -> None:
     assert "unstated" not in result.stdout and "not stated" not in result.stdout
     text = default_catalog_path().read_text(encoding="utf-8")
     assert "commercial: unstated" not in text
+
+
+# ---------------------------------------------------------------- context: native and extended
+
+
+def test_qwen25_7b_is_32k_native_and_128k_with_yarn() -> None:
+    _, model = _model("qwen2.5-7b-instruct")
+    assert model.context_length is not None and model.context_length.value == 32768
+    assert model.max_context is not None and model.max_context.value == 131072
+    assert model.max_context.condition is not None and "YaRN" in model.max_context.condition.en
+    row = _rows("--search", "qwen2.5-7b-instruct")["qwen2.5-7b-instruct-awq"]
+    assert (row["context_length"], row["max_context"]) == (32768, 131072)
+
+
+def test_list_ctx_never_offers_a_shorter_model() -> None:
+    rows = _rows("--vram", "24", "--ctx", "32768")
+    assert rows
+    assert "chatglm2-6b-int4" not in rows and "chatglm2-6b-32k-fp16" in rows  # 8K native; the 32K release fits
+    for row in rows.values():
+        longest = row["max_context"] or row["context_length"]
+        assert longest is None or int(str(longest)) >= 32768, row["id"]
+
+
+def test_recommend_ctx_never_offers_a_shorter_model() -> None:
+    result = runner.invoke(app, ["recommend", "--vram", "24", "--ctx", "131072", "--json"])
+    assert result.exit_code == 0, result.stderr
+    picks = json.loads(result.stdout)
+    assert picks
+    catalog = load_catalog(default_catalog_path())
+    longest = {m.id: m.longest_context for p in catalog.projects for m in p.models}
+    assert all((longest[p["model"]] or 0) >= 131072 for p in picks), [p["model"] for p in picks]
+    assert "qwen2.5-7b-instruct" in {p["model"] for p in picks}  # 32K native, 128K with YaRN
+
+
+def test_estimate_warns_above_the_native_context() -> None:
+    result = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "65536", "--quant", "awq", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert "trained for 32768 tokens" in result.stderr and "YaRN" in result.stderr
+    within = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "32768", "--quant", "awq"])
+    assert within.exit_code == 0 and "32768" not in within.stderr

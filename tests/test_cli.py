@@ -82,6 +82,7 @@ def test_list_json_row_fields() -> None:
         "base_model": None,
         "params_b": 6.2,
         "context_length": 2048,
+        "max_context": None,
         "release_date": None,
         "ceval": 38.9,
         "cmmlu": None,

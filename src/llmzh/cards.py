@@ -103,6 +103,9 @@ def model_section(
         facts.append(f"{t('params', lang)} {params(model)}")
     if model.context_length:
         facts.append(f"{t('context', lang)} {int(model.context_length.value)}")
+    if model.max_context:
+        how = f" ({model.max_context.condition.get(lang)})" if model.max_context.condition else ""
+        facts.append(f"{t('max_context', lang)} {int(model.max_context.value)}{how}")
     facts.append(f"{t('format', lang)} {fmt(model.format, lang)}")
     if model.release_date:
         facts.append(f"{t('release_date', lang)} {model.release_date.value}")

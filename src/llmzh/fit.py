@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.schema import Catalog, Device, Entry, Memory, Quant
+from llmzh.schema import Catalog, Device, Entry, Figure, Memory, Quant
 from llmzh.select import Estimator, Purpose
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
@@ -92,6 +92,8 @@ class Target(NamedTuple):
     arch: Arch
     levels: tuple[Quant, ...]
     published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
+    native_ctx: int | None = None  # the catalog model's native context, where known
+    max_context: Figure | None = None  # its longest context and the method that reaches it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -100,7 +102,9 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    return Target(name, arch, levels or sensible_levels(arch), published)
+    model = entries[0].model
+    native = int(model.context_length.value) if model.context_length else None
+    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from llmzh.schema import Catalog, Device, Entry, Quant
-from llmzh.select import COMMERCIAL_OK, Estimator, Need, make_row, runs_on_cpu
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, fits_context, make_row, runs_on_cpu
 
 TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
@@ -92,6 +92,8 @@ def recommend(
         if task and task not in _tasks(entry):
             continue
         if commercial and entry.license.commercial not in COMMERCIAL_OK:
+            continue
+        if not fits_context(entry, ctx):
             continue
         if gpu and entry.variant.device is not Device.GPU:
             continue

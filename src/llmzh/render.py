@@ -100,10 +100,11 @@ def params(model: Model) -> str:
 
 
 def context(model: Model) -> str:
-    if not model.context_length:
-        return ""
-    tokens = int(model.context_length.value)
-    return f"{tokens // 1024}K" if tokens % 1024 == 0 and tokens >= 1024 else str(tokens)
+    """Native context, and the longest supported after a slash where the card names a method (32K/128K)."""
+    native = ctx_label(int(model.context_length.value)) if model.context_length else ""
+    if model.max_context is None:
+        return native
+    return f"{native or '?'}/{ctx_label(int(model.max_context.value))}"
 
 
 def license_cell(entry: Entry, lang: Lang) -> str:
@@ -256,6 +257,7 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "base_model": base.repo if base is not None else None,
         "params_b": model.params_b.value if model.params_b else None,
         "context_length": int(model.context_length.value) if model.context_length else None,
+        "max_context": int(model.max_context.value) if model.max_context else None,
         "release_date": model.release_date.value if model.release_date else None,
         "ceval": score_value(model, "C-Eval"),
         "cmmlu": score_value(model, "CMMLU"),

@@ -116,6 +116,13 @@ def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | Non
     )
 
 
+def fits_context(entry: Entry, ctx: int | None) -> bool:
+    """Whether the model supports `ctx` tokens: its `max_context` (YaRN and the like), else its native length.
+    A model whose context the catalog does not know is not ruled out."""
+    longest = entry.model.longest_context
+    return ctx is None or longest is None or ctx <= longest
+
+
 def _haystack(entry: Entry) -> str:
     project, model, variant = entry.project, entry.model, entry.variant
     parts: list[str] = [project.id, model.id, variant.id]
@@ -153,7 +160,7 @@ def _passes_non_memory(entry: Entry, f: Filters) -> bool:
         return False
     if (f.cpu or f.ram_gb is not None) and not runs_on_cpu(entry):
         return False
-    return True
+    return fits_context(entry, f.ctx)
 
 
 def select(
