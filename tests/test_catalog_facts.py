@@ -101,3 +101,17 @@ def test_estimate_warns_above_the_native_context() -> None:
     assert "trained for 32768 tokens" in result.stderr and "YaRN" in result.stderr
     within = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "32768", "--quant", "awq"])
     assert within.exit_code == 0 and "32768" not in within.stderr
+
+
+# ---------------------------------------------------------------- parameters for every model
+
+
+def test_every_model_has_a_parameter_count_and_computed_ones_say_so() -> None:
+    catalog = load_catalog(default_catalog_path())
+    missing = [m.id for p in catalog.projects for m in p.models if m.params_b is None]
+    assert missing == []
+    result = runner.invoke(app, ["show", "chatglm2-6b", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert "≈6.24B" in result.stdout
+    ordered = [r["model"] for r in json.loads(runner.invoke(app, ["list", "--json", "--sort", "params"]).stdout)]
+    assert ordered.index("chatglm2-6b") < ordered.index("qwen-7b-chat")  # 6.24B sorts before 7B, not last

@@ -147,3 +147,35 @@ def test_shipped_figures_keep_the_source_number_and_unit() -> None:
 def test_every_shipped_memory_figure_has_a_unit_the_source_prints() -> None:
     text = default_catalog_path().read_text(encoding="utf-8")
     assert "converted from MiB" not in text and "1 GB = 1000 MB" not in text
+
+
+LLAMA_LIKE = textwrap.dedent(
+    """\
+    version: 1
+    projects:
+    - id: llama-like
+      name: Llama-like
+      description: A model whose parameter count is computed.
+      license: {commercial: free, source: https://example.org/license}
+      models:
+      - id: llama-like-7b
+        name: Llama-like 7B
+        format: full
+        params_b: {value: 6.74, kind: estimated, source: https://example.org/config}
+        architecture:
+          source: https://example.org/config
+          config: {model_type: llama, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32,
+                   num_attention_heads: 32, num_key_value_heads: 32, vocab_size: 32000, tie_word_embeddings: false}
+        variants:
+        - {id: llama-like-7b-bf16, quant: bf16, repo: demo/llama-like-7b}
+    """
+)
+
+
+def test_an_estimated_parameter_count_must_be_the_architectures(tmp_path: Path) -> None:
+    from llmzh.catalog import check
+
+    assert check(write(tmp_path, LLAMA_LIKE)).problems == ()
+    bad = LLAMA_LIKE.replace("{value: 6.74, kind: estimated", "{value: 7, kind: estimated")
+    problems = [str(p) for p in check(write(tmp_path, bad)).problems]
+    assert any("must be the architecture's count rounded to 0.01B: 6.74, not 7" in p for p in problems), problems

@@ -119,7 +119,16 @@ def truth_problems(catalog: Catalog) -> list[tuple[tuple[Step, ...], str]]:
             except LlmzhError as error:
                 out.append((path + (("config", "config"),), f"cannot read this config: {error.message}"))
                 continue
-            if model.params_b is not None:
+            if model.params_b is not None and model.params_b.kind is FigureKind.ESTIMATED:
+                if round(total / 1e9, 2) != model.params_b.value:
+                    out.append(
+                        (
+                            path,
+                            f"params_b is marked estimated, so it must be the architecture's count rounded to "
+                            f"0.01B: {total / 1e9:.2f}, not {model.params_b.value:g}",
+                        )
+                    )
+            elif model.params_b is not None:
                 stated = model.params_b.value * 1e9
                 nominal = model.params_b.kind is FigureKind.NOMINAL
                 tolerance = NOMINAL_TOLERANCE if nominal else ARCH_TOLERANCE

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmzh.i18n import commercial, t
-from llmzh.schema import Device, Entry, Lang, Link, Memory, Model, Quant, Text, Unit
+from llmzh.schema import Device, Entry, FigureKind, Lang, Link, Memory, Model, Quant, Text, Unit
 from llmzh.select import Need, Row
 from llmzh.table import Column
 from llmzh.table import render as render_table
@@ -96,7 +96,10 @@ def links(items: Sequence[Link] | None, lang: Lang, *, markdown: bool = False) -
 
 
 def params(model: Model) -> str:
-    return f"{num(model.params_b.value)}B" if model.params_b else ""
+    if not model.params_b:
+        return ""
+    prefix = "≈" if model.params_b.kind is FigureKind.ESTIMATED else ""
+    return f"{prefix}{num(model.params_b.value)}B"
 
 
 def context(model: Model) -> str:

@@ -99,6 +99,7 @@ class FigureKind(enum.StrEnum):
     APPROX = "approx"  # 约 / 大概 / about
     NOMINAL = "nominal"  # a size label such as "7B", not a parameter count
     WEIGHTS = "weights"  # memory of the weights alone, not what running the model needs
+    ESTIMATED = "estimated"  # not published: computed by llmzh from the architecture block (shown with ≈)
 
 
 class Text(NamedTuple):
