@@ -21,6 +21,7 @@ from llmzh.hub import HubSettings
 from llmzh.names import parse_name
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog_small.yaml"
+FX = ["--catalog", str(FIXTURE)]
 runner = CliRunner()
 
 
@@ -119,6 +120,44 @@ def test_a_pasted_url_works_wherever_a_name_does(fakehub: FakeHub) -> None:
 def test_names_people_type(typed: str, expected: tuple[str, str]) -> None:
     match = lookup(load_catalog(), typed).match
     assert match is not None and (match.kind, match.id) == expected
+
+
+def test_aliases_people_type(tmp_path: Path) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    text = text.replace(
+        '  name: {zh: "演示GLM", en: "DemoGLM"}',
+        '  name: {zh: "演示GLM", en: "DemoGLM"}\n  aliases: [智谱演示, Zhipu Demo]',
+    )
+    text = text.replace("    name: Vicuna-Demo 7B\n", "    name: Vicuna-Demo 7B\n    aliases: [小羊驼]\n")
+    path = tmp_path / "aliases.yaml"
+    path.write_text(text, encoding="utf-8")
+    cat = load_catalog(path)
+    for typed, expected in (
+        ("智谱演示", "glm-demo"),
+        ("zhipu demo", "glm-demo"),
+        ("智谱", "glm-demo"),
+        ("小羊驼", "vicuna-demo-7b"),
+    ):
+        match = lookup(cat, typed).match
+        assert match is not None and match.id == expected, typed
+    code, out, err = run("show", "智谱演示", "--offline", "--lang", "zh", "--catalog", str(path))
+    assert code == 0 and out.startswith("演示GLM"), err
+
+
+def test_a_family_name_lists_its_projects(tmp_path: Path) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    for name in ('  name: {zh: "演示GLM", en: "DemoGLM"}', '  name: {zh: "中文小羊驼演示", en: "Vicuna-Demo"}'):
+        text = text.replace(name, f"{name}\n  aliases: [演示家族]")
+    path = tmp_path / "family.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run("show", "演示家族", "--catalog", str(path), env={"COLUMNS": "80"})
+    assert code == 0, err
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["glm-demo", "vicuna-demo"]
+    assert "matches 2 catalog entries" in err
+    code, out, err = run("show", "演示家族", "--json", "--catalog", str(path))
+    assert [c["id"] for c in json.loads(out)] == ["glm-demo", "vicuna-demo"]
+    code, _, err = run("estimate", "演示家族", "--catalog", str(path))
+    assert code == 1 and "glm-demo (project), vicuna-demo (project)" in err
 
 
 def test_ambiguous_and_unknown_names() -> None:
@@ -437,7 +476,8 @@ def test_list_json_is_still_one_object_per_variant_by_vram() -> None:
         (["--vram", "0.1"], "No model in the catalog fits 0.1 GB of GPU memory at a 4096-token context."),
         (["--vram", "0.1", "--commercial"], "even without --commercial"),
         (["--vram", "64", "--task", "legal", "--commercial"], "passes --task legal --commercial, whatever the memory"),
-        (["--vram", "2", "--task", "medical"], "Models fit 2.0 GB of GPU memory at a 4096-token context, but none"),
+        (["--vram", "7", "--ctx", "2048", "--task", "medical", *FX], "Models fit 7.0 GB of GPU memory at a 2048-token"),
+        (["--vram", "7", "--task", "math", *FX], "No model in the catalog passes --task math, whatever the memory."),
     ],
 )
 def test_recommend_says_what_excluded_everything(args: list[str], message: str) -> None:

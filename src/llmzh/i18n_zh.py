@@ -77,8 +77,8 @@ MESSAGES: dict[str, str] = {
     ),
     "No model in the catalog fits {what} at a {ctx}-token context.": "目录中没有模型能在 {ctx} token 上下文下放入 {what}。",
     "No model in the catalog passes {filters}, whatever the memory.": "无论内存多少，目录中都没有满足 {filters} 的模型。",
-    "Models fit {what} at a {ctx}-token context, but none of them passes {filters}.": (
-        "有模型能在 {ctx} token 上下文下放入 {what}，但都不满足 {filters}。"
+    "Models fit {what} at a {ctx}-token context, but none of those that pass {filters} (their memory is larger or unknown).": (
+        "有模型能在 {ctx} token 上下文下放入 {what}，但满足 {filters} 的模型都放不下（所需内存更大或未知）。"
     ),
     "No model in the catalog fits {what} at a {ctx}-token context, even without {filters}.": (
         "即使不加 {filters}，目录中也没有模型能在 {ctx} token 上下文下放入 {what}。"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from llmzh.schema import Catalog, Device, Entry, Model, Quant
-from llmzh.select import COMMERCIAL_OK, Estimator, Need, Row, make_row, runs_on_cpu
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, Row, fits_context, make_row, runs_on_cpu
 
 TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
@@ -55,8 +55,8 @@ class Pick(NamedTuple):
 def capability(model: Model) -> float | None:
     """How capable a model is, higher is better (None: nothing published): the mean of the published C-Eval and
     CMMLU scores that exist. `list` orders by this too."""
-    scores = model.scores
-    values = [s.value for s in (scores.ceval, scores.cmmlu) if s is not None] if scores else []
+    found = (model.benchmark(name) for name in ("C-Eval", "CMMLU"))
+    values = [s.value for s in found if s is not None]
     return sum(values) / len(values) if values else None
 
 
@@ -94,9 +94,9 @@ def recommend(
         return []
     best: dict[str, Pick] = {}
     for entry in catalog.entries():
-        if task and task not in _tasks(entry):
+        if not passes(entry, task=task, commercial=commercial):
             continue
-        if commercial and entry.license.commercial not in COMMERCIAL_OK:
+        if not fits_context(entry, ctx):
             continue
         if gpu and entry.variant.device is not Device.GPU:
             continue
@@ -111,6 +111,13 @@ def recommend(
         if current is None or _better(pick, current):
             best[entry.model.id] = pick
     return _rank(list(best.values()))
+
+
+def passes(entry: Entry, *, task: str | None, commercial: bool) -> bool:
+    """The filters of `recommend` that are not about memory: what the model is for, commercial use."""
+    if task and task not in _tasks(entry):
+        return False
+    return not commercial or entry.license.commercial in COMMERCIAL_OK
 
 
 def _better(new: Pick, old: Pick) -> bool:
@@ -129,7 +136,7 @@ def quality(quant: Quant) -> int:
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
     """One ranked pick with its reasons as data."""
     entry = pick.entry
-    scores = entry.model.scores
+    ceval, cmmlu = (entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
     return {
         "rank": rank,
         "id": entry.variant.id,
@@ -144,8 +151,8 @@ def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[st
         "budget_gb": round(pick.budget_gb, 2),
         "spare_gb": round(pick.spare_gb, 2),
         "tight": pick.tight,
-        "ceval": scores.ceval.value if scores and scores.ceval else None,
-        "cmmlu": scores.cmmlu.value if scores and scores.cmmlu else None,
+        "ceval": ceval.value if ceval else None,
+        "cmmlu": cmmlu.value if cmmlu else None,
         "release_date": entry.model.release_date.value if entry.model.release_date else None,
         "downloads": pick.downloads,
         "commercial": entry.license.commercial.value,

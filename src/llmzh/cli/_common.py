@@ -92,15 +92,20 @@ def tr(message: str) -> str:
 
 
 def warn(message: str) -> None:
-    stderr_console().print(tr(message), markup=False, highlight=False)
+    from llmzh.untrusted import shown
+
+    stderr_console().print(shown(tr(message)), markup=False, highlight=False)
 
 
 def _fail(error: LlmzhError) -> NoReturn:
+    from llmzh.untrusted import shown
+
     console = stderr_console()
     zh = current_lang() == "zh"
-    console.print(("错误：" if zh else "Error: ") + tr(error.message), style="bold red", markup=False, highlight=False)
+    message = ("错误：" if zh else "Error: ") + shown(tr(error.message))
+    console.print(message, style="bold red", markup=False, highlight=False)
     if error.hint:
-        console.print(("提示：" if zh else "Hint: ") + tr(error.hint), markup=False, highlight=False)
+        console.print(("提示：" if zh else "Hint: ") + shown(tr(error.hint)), markup=False, highlight=False)
     raise typer.Exit(error.exit_code)
 
 

@@ -84,7 +84,7 @@ def recommend(
         vram_choice = None if ram_given is not None and vram == "auto" else vram_option(vram)
         from llmzh.catalog import load_catalog, repo_index
         from llmzh.fit import default_estimator
-        from llmzh.recommend import pick_json
+        from llmzh.recommend import passes, pick_json
         from llmzh.recommend import recommend as rank
 
         vram_gb = vram_choice if isinstance(vram_choice, float) else None
@@ -125,10 +125,13 @@ def recommend(
             filters = " ".join([f"--task {task_name}"] * bool(task_name) + ["--commercial"] * commercial)
             if not filters:
                 warn(f"No model in the catalog fits {what} at a {ctx}-token context.")
-            elif not ranked(task=task_name, commercial=commercial, budget=False):
+            elif not any(passes(e, task=task_name, commercial=commercial) for e in cat.entries()):
                 warn(f"No model in the catalog passes {filters}, whatever the memory.")
             elif ranked(task=None, commercial=False):
-                warn(f"Models fit {what} at a {ctx}-token context, but none of them passes {filters}.")
+                warn(
+                    f"Models fit {what} at a {ctx}-token context, but none of those that pass {filters} "
+                    "(their memory is larger or unknown)."
+                )
             else:
                 warn(f"No model in the catalog fits {what} at a {ctx}-token context, even without {filters}.")
 
