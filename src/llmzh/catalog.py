@@ -11,13 +11,11 @@ import types
 import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
-from llmzh.names import Name as ParsedName
-from llmzh.names import parse_name
 from llmzh.schema import (
     BENCHMARKS,
     Catalog,
@@ -29,6 +27,9 @@ from llmzh.schema import (
     Text,
     Variant,
 )
+
+if TYPE_CHECKING:
+    from llmzh.names import Name as ParsedName
 
 ENV_CATALOG = "LLMZH_CATALOG"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -684,7 +685,7 @@ class Ambiguous(NotFoundError):
 class Lookup(NamedTuple):
     """A NAME resolved: the catalog record it names, or, for a repo id the catalog lacks, only the repo."""
 
-    name: ParsedName
+    name: ParsedName  # the NAME as parsed
     match: Match | None
 
 
@@ -740,6 +741,8 @@ def lookup(catalog: Catalog, raw: str) -> Lookup:
     """Resolve what the user typed: a pasted Hub or ModelScope URL, a repo id, an id, a zh/en name or alias, or a
     part of one. A repo id the catalog does not hold comes back with no match (the caller asks the Hub);
     anything else that matches nothing raises NotFoundError with the closest names, several records Ambiguous."""
+    from llmzh.names import parse_name  # listing never parses a NAME: keep its regexes out of start-up
+
     name = parse_name(raw)
     if name.repo is not None:
         return Lookup(name, _by_repo(catalog, name))
