@@ -239,8 +239,15 @@ def test_the_leak_detector_finds_english() -> None:
 
 def _zh_scenarios(fakehub: FakeHub, tmp_path: Path) -> list[list[str]]:
     fakehub.add_repo("demo/glm-demo", {"config.json": b"{}", "pytorch_model.bin": b"a" * 3000}, downloads=5)
+    fakehub.add_repo("demo/glm-demo-int4-qe", {"model.bin": b"e" * 400}, license="apache-2.0")
+    fakehub.add_repo("demo/vicuna-lora-7b", {"adapter_model.bin": b"l" * 100})
+    fakehub.add_repo("someone/tiny-qwen", {"config.json": json.dumps(QWEN_LIKE_CONFIG)}, downloads=3)
     fx = ["--catalog", str(FIXTURE)]
     return [
+        ["show", "glm-demo", "--refresh", *fx],
+        ["show", "someone/tiny-qwen", *fx],
+        ["download", "vicuna-demo-7b", "--dry-run", *fx],
+        ["list", "--live", "--vram", "24", *fx],
         ["list", "--vram", "6", *fx],
         ["list", "--vram", "0.1", *fx],
         ["list", "--vram", "lots", *fx],

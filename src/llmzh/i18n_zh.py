@@ -186,6 +186,10 @@ MESSAGES: dict[str, str] = {
     "none recorded": "无记录",
     "restore them: {how}": "恢复方法：{how}",
     "the project loads it with: {code}": "项目的加载代码：{code}",
+    "combine them with: {code}": "合并方法：{code}",
+    "{repo} is gone from the Hub, but the catalog lists it for {variant}": "{repo} 已从 Hub 删除，但目录仍将其列为 {variant} 的仓库",
+    "{repo}: the Hub's licence tag is {tag}, the catalog expects {expected}": "{repo}：Hub 上的许可标签为 {tag}，目录记录的是 {expected}",
+    "{repo}: the Hub counts {n}B parameters, the catalog says {m}B": "{repo}：Hub 统计的参数量为 {n}B，目录记录的是 {m}B",
     "a LoRA adapter": "LoRA 适配器",
     "delta weights": "差分权重",
     # catalog, export

@@ -23,6 +23,7 @@ from llmzh.cli._common import (
     print_json,
     reporting_errors,
     stdout_console,
+    tr,
     warn,
 )
 
@@ -192,7 +193,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     if notes:
         console.print(Text(t("hub_notes", lang), style="bold yellow"))
         for note in dict.fromkeys(notes):
-            console.print(Text(f"  ! {note}", style="yellow"))
+            console.print(Text(f"  ! {tr(note)}", style="yellow"))
     summary = failure_summary(infos.values())
     if summary is not None:
         if strict:
