@@ -355,6 +355,8 @@ WIDTH_COMMANDS = [
     ["show", "chinese-vicuna", "--offline"],
     ["show", "chatglm-6b", "--offline", "--lang", "zh"],
     ["show", "通义千问", "--offline"],
+    ["list", "--vram", "8", "--live", "--lang", "zh"],
+    ["list", "--vram", "8", "--live", "--wide"],
 ]
 
 

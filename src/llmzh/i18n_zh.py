@@ -164,6 +164,8 @@ MESSAGES: dict[str, str] = {
     "The disk does not hold what is still to download; the download would be refused.": "磁盘空间不足以容纳待下载的内容；实际下载会被拒绝。",
     "Interrupted: what arrived is kept; run the same command again to resume.": "已中断：已下载的部分会保留；再次运行同一命令即可续传。",
     "Interrupted.": "已中断。",
+    "downloading": "下载中",
+    "verifying": "校验中",
     "files do not match the Hub's checksums: {names}": "文件与 Hub 上的校验和不一致：{names}",
     "delete them and run `llmzh download` again, or run it with the same --include/--exclude": (
         "删除这些文件后重新运行 `llmzh download`，或使用相同的 --include/--exclude 运行"

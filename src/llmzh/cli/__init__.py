@@ -81,7 +81,7 @@ def main() -> None:
     asks_help = "--help" in argv or "-h" in argv
     wanted = {COMMANDS[command]} if command in COMMANDS and not asks_help else set(COMMANDS.values())
     app = _register(wanted)
-    if asks_help and _lang(argv) == "zh":
+    if (asks_help or command is None) and _lang(argv) == "zh":  # a bare `llmzh` prints the help too
         import typer.main
 
         built = typer.main.get_command(app)

@@ -126,7 +126,7 @@ def _progress(total: int, label: str, *, enabled: bool) -> Iterator[Callable[[in
 
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, TimeRemainingColumn(), console=stderr_console()) as bar:
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(tr(label), total=total)
         yield lambda count: bar.advance(task, count)
 
 
