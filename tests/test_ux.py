@@ -368,6 +368,9 @@ def test_every_table_fits_the_terminal_and_keeps_ids_whole(args: list[str], colu
     assert _widest(out) <= columns, out
     cat = load_catalog()
     if args[0] == "list":
+        header = out.splitlines()[0]
+        asked = ("RAM", "内存") if "--cpu" in args else ("Min VRAM", "最低显存")
+        assert any(label in header for label in asked), header  # the figure asked about never goes
         _, listed, _ = run(*args, "--json")
         ids = {row["id"] for row in json.loads(listed)}
         shown = {line.split()[0] for line in out.splitlines()[2:] if line.strip()}

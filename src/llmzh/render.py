@@ -153,12 +153,12 @@ def list_table(
 
     With `live` (Hub figures by repo), downloads, likes and download size follow the memory columns.
     """
-    memory = 0 if ram_listing else 3
+    asked, other = 0, 3  # the figure the listing is about always stays, the other may go
     columns = [
         Column(t("id", lang)),
         Column(t("quant", lang)),
-        Column(t("vram_ft" if finetune else "vram", lang), "right", priority=memory),
-        Column(t("ram", lang), "right", priority=3 - memory),
+        Column(t("vram_ft" if finetune else "vram", lang), "right", priority=other if ram_listing else asked),
+        Column(t("ram", lang), "right", priority=asked if ram_listing else other),
     ]
     if live is not None:
         columns += [
