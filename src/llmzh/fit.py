@@ -94,6 +94,8 @@ class Target(NamedTuple):
     arch: Arch
     levels: tuple[Quant, ...]
     published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+    native_ctx: int | None = None  # the context the model was trained for (catalog context_length, else config)
+    max_ctx: int | None = None  # the longest context the model supports by the card's method, where stated
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -102,14 +104,16 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    return Target(name, arch, levels or sensible_levels(arch), published)
+    context = entries[0].model.context_length if entries else None
+    native = int(context.value) if context is not None else arch.max_positions
+    return Target(name, arch, levels or sensible_levels(arch), published, native)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {})
+    return Target(repo, arch, sensible_levels(arch), {}, arch.max_positions)
 
 
 def _code_fingerprint() -> int:

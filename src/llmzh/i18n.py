@@ -91,6 +91,13 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",
     ),
+    "est_llama_style": ("model_type {mt}：按 LLaMA 式解码器读取", "model_type {mt}: read as a LLaMA-style decoder"),
+    "est_counted": ("权重包含 {what}", "weights include the {what}"),
+    "est_ctx_native": (
+        "提示：{ctx} token 超过 {name} 的原生上下文 {native}；超出部分需要模型卡所述的外推方法（如 YaRN）",
+        "note: {ctx} tokens exceed {name}'s native context of {native}; beyond it the model card's extension "
+        "method (e.g. YaRN) is needed",
+    ),
     "ft_title": (
         "{name} 微调显存粗估：{method}，基座 {quant}，序列 {seq}，batch {batch}",
         "{name} fine-tuning memory, a rough estimate: {method}, base {quant}, sequence {seq}, batch {batch}",

@@ -26,6 +26,7 @@ from llmzh.cli._common import (
     quant_levels,
     reporting_errors,
     vram_option,
+    warn,
 )
 
 
@@ -33,6 +34,14 @@ class RuntimeChoice(StrEnum):
     transformers = "transformers"
     transformers_legacy = "transformers-legacy"
     llama_cpp = "llama.cpp"
+
+
+class KvCacheChoice(StrEnum):
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    q8_0 = "q8_0"
+    q4_0 = "q4_0"
 
 
 class FinetuneChoice(StrEnum):
@@ -50,7 +59,11 @@ Examples:
 * `llmzh estimate chatglm2-6b --ctx 32768 --prompt 30000` — a long document in one prompt
 * `llmzh estimate Qwen/Qwen2.5-14B-Instruct --quant q4_k_m` — any Hub repo (its config.json is fetched and cached)
 * `llmzh estimate glm-4-9b-chat --finetune qlora --seq 2048` — fine-tuning memory (a rough estimate)
-* `llmzh estimate yi-6b-chat --json` — the parts in bytes
+* `llmzh estimate yi-6b-chat --json` — the parts in bytes (`total_bytes` as nvidia-smi shows it, `allocated_bytes` as
+  torch.cuda.max_memory_allocated reports it)
+* `llmzh estimate Qwen/Qwen3.5-9B --quant bf16 --ctx 131072` — hybrid attention: KV cache of the 8 full-attention
+  layers only, plus the fixed state of the 24 linear ones
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --kv-cache q8_0` — llama.cpp with an 8-bit KV cache
 
 Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
 """
@@ -90,6 +103,15 @@ def estimate(
             show_default=False,
         ),
     ] = None,
+    kv_cache: Annotated[
+        KvCacheChoice | None,
+        typer.Option(
+            "--kv-cache",
+            help="KV-cache type: fp16/bf16 (default: the model's dtype; llama.cpp f16), q8_0/q4_0 (llama.cpp, "
+            "Ollama), fp8 (vLLM).",
+            show_default=False,
+        ),
+    ] = None,
     finetune: Annotated[
         FinetuneChoice | None,
         typer.Option("--finetune", help="Estimate fine-tuning memory instead (rough).", show_default=False),
@@ -126,7 +148,37 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
-        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+        _check_context(target, ctx, language)
+        for line in _notes(target.arch, language):
+            warn(line)
+        kv = kv_cache.value if kv_cache else "model"
+        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, kv, limit, as_json, language)
+
+
+def _notes(arch: Any, lang: Any) -> list[str]:
+    """One line per thing a reader should know about how the config was read."""
+    from llmzh.i18n import t
+
+    lines = []
+    if arch.family == "unknown" and arch.model_type:
+        lines.append(t("est_llama_style", lang).format(mt=arch.model_type))
+    if arch.counted:
+        lines.append(t("est_counted", lang).format(what="; ".join(arch.counted)))
+    return lines
+
+
+def _check_context(target: Any, ctx: int, lang: Any) -> None:
+    """Warn past the native context; refuse past the longest the model supports (when the catalog states it)."""
+    from llmzh.errors import UsageError
+    from llmzh.i18n import t
+
+    if target.max_ctx is not None and ctx > target.max_ctx:
+        raise UsageError(
+            f"--ctx {ctx} exceeds the longest context {target.name} supports ({target.max_ctx} tokens)",
+            hint=f"use --ctx {target.max_ctx} or less",
+        )
+    if target.native_ctx is not None and ctx > target.native_ctx:
+        warn(t("est_ctx_native", lang).format(ctx=ctx, name=target.name, native=target.native_ctx))
 
 
 def _target(
@@ -190,21 +242,30 @@ def _inference(
     prompt: int | None,
     batch: int,
     runtime: RuntimeChoice | None,
+    kv_cache: str,
     limit: float | None,
     as_json: bool,
     lang: Any,
 ) -> None:
     from llmzh.errors import LlmzhError
-    from llmzh.estimate import estimate_inference
+    from llmzh.estimate import count_params, estimate_inference
+
+    params = count_params(target.arch)
 
     rows: list[dict[str, Any]] = []
     for level in levels:
         try:
             est = estimate_inference(
-                target.arch, level, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime.value if runtime else None
+                target.arch,
+                level,
+                ctx=ctx,
+                prompt=prompt,
+                batch=batch,
+                runtime=runtime.value if runtime else None,
+                kv_cache=kv_cache,
             )
         except LlmzhError as error:
-            rows.append({"quant": level.value, "error": error.message})
+            rows.append({"quant": level.value, "error": error.message + (f" ({error.hint})" if error.hint else "")})
             continue
         published = target.published.get(level)
         total_gb = est.total_bytes / 2**30
@@ -215,11 +276,17 @@ def _inference(
                 "prompt": est.prompt,
                 "batch": est.batch,
                 "runtime": est.runtime,
+                "kv_cache": est.kv_cache,
                 "weights_bytes": est.weights_bytes,
                 "kv_cache_bytes": est.kv_cache_bytes,
+                "state_bytes": est.state_bytes,
                 "activation_bytes": est.activation_bytes,
                 "overhead_bytes": est.overhead_bytes,
                 "total_bytes": est.total_bytes,
+                "allocated_bytes": est.allocated_bytes,
+                "params": params.total,
+                "active_params": params.active,
+                "weights_include": list(target.arch.counted),
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
                 "published_gb": published.value if published is not None else None,

@@ -321,8 +321,13 @@ def sensible_levels(arch: Arch, *, gguf: bool = True) -> tuple[Quant, ...]:
 
     ChatGLM-6B/2/3 ship their own ``quantize(8)`` / ``quantize(4)``: fp16, int8, int4. Every other model: the
     checkpoint's 16-bit dtype and bitsandbytes int8 / nf4 (load-time quantization of any transformers model).
-    With ``gguf``, llama.cpp's q8_0 and q4_k_m where llama.cpp runs the architecture (not ChatGLM-6B).
+    With ``gguf``, llama.cpp's q8_0 and q4_k_m where llama.cpp runs the architecture (not ChatGLM-6B). A
+    checkpoint whose config.json has a ``quantization_config`` (AWQ, GPTQ, FP8) runs at that level only.
     """
+    own = {("awq", 4): Quant.AWQ, ("gptq", 4): Quant.GPTQ_INT4, ("gptq", 8): Quant.GPTQ_INT8, ("fp8", 8): Quant.FP8}
+    qc = arch.quant_config
+    if qc is not None and (qc.method, qc.bits) in own:
+        return (own[(qc.method, qc.bits)],)  # a quantized checkpoint runs at its own level
     if arch.family == "chatglm" or (arch.family == "chatglm2" and arch.dtype != "bfloat16"):
         levels = [Quant.FP16, Quant.INT8, Quant.INT4]
     else:
