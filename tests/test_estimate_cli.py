@@ -177,3 +177,14 @@ def test_bad_vram_values(value: str) -> None:
     for command in (["list"], ["estimate", "qwen2.5-7b-instruct"]):
         result = runner.invoke(app, [*command, "--vram", value])
         assert result.exit_code == 2, (command, value)
+
+
+def test_a_level_that_quantizes_more_never_shows_more_than_a_published_sibling() -> None:
+    rows = {r["id"]: r for r in json.loads(runner.invoke(app, ["list", "--json"]).stdout)}
+    qe, int4, fp16 = rows["chatglm-6b-int4-qe"], rows["chatglm-6b-int4"], rows["chatglm-6b-fp16"]
+    assert int4["vram_source"] == "published" and qe["vram_source"] == "estimated"
+    assert qe["vram_gb"] < int4["vram_gb"] < fp16["vram_gb"]
+    # anchored: fp16's published 13 GB plus the estimated difference between int4-qe and fp16 at 2048 tokens
+    (est_qe,) = estimate_json("chatglm-6b", "--quant", "int4-qe")
+    (est_fp16,) = estimate_json("chatglm-6b", "--quant", "fp16")
+    assert abs(qe["vram_gb"] - (13 + (est_qe["total_bytes"] - est_fp16["total_bytes"]) / 2**30)) < 1e-9  # type: ignore[operator]
