@@ -144,7 +144,15 @@ def test_kv_cache_option_and_context_warning(fakehub: FakeHub) -> None:
     fakehub.add_repo("someone/qwen2-like", {"config.json": json.dumps(QWEN2_CONFIG).encode()})
     result = runner.invoke(app, ["estimate", "someone/qwen2-like", "--quant", "bf16", "--ctx", "65536", "--lang", "en"])
     assert result.exit_code == 0, result.stderr
-    assert "65536 tokens exceed someone/qwen2-like's native context of 32768" in result.stderr
+    assert "someone/qwen2-like was trained for 32768 tokens; 65536 is beyond its native context" in result.stderr
+
+
+def test_context_beyond_the_longest_supported_is_refused() -> None:
+    (row,) = estimate_json("qwen2.5-7b-instruct", "--quant", "bf16", "--ctx", "131072")
+    assert row["ctx"] == 131072  # YaRN reaches 131072 (max_context), a warning only
+    result = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "131073", "--lang", "en"])
+    assert result.exit_code == 2
+    assert "beyond the longest context qwen2.5-7b-instruct supports (131072 tokens)" in result.stderr
 
 
 def test_errors() -> None:

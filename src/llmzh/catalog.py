@@ -17,12 +17,11 @@ import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
-    RECORD_TYPES as _RECORD_TYPES,
-)
-from llmzh.schema import (
+    BENCHMARKS,
     Catalog,
     Entry,
     Figure,
+    Memory,
     Model,
     Project,
     Text,
@@ -190,7 +189,7 @@ class _Converter:
         if origin is tuple:
             return self._tuple(typing.get_args(tp)[0], raw, path)
         if origin is Mapping or origin is dict:
-            return self._scalar_map(raw, path)
+            return self._json_map(raw, path)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return self._enum(tp, raw, path)
         if tp is str:
@@ -275,15 +274,27 @@ class _Converter:
             items.append(value)
         return tuple(items) if ok else _INVALID
 
-    def _scalar_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+    def _json_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+        """A config.json-like mapping: string keys; scalars, lists and nested mappings as values."""
         if not isinstance(raw, Mapping):
             return self.fail(path, f"expected a mapping, got {_describe(raw)}")
-        for key, value in raw.items():
-            if not isinstance(key, str):
-                return self.fail(path, f"keys must be strings, got {_describe(key)}")
-            if value is not None and not isinstance(value, (str, int, float, bool)):
-                return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
-        return dict(raw)
+        return raw if self._json_ok(raw, path) else _INVALID
+
+    def _json_ok(self, raw: Any, path: tuple[Step, ...]) -> bool:
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                if not isinstance(key, str):
+                    self.fail(path, f"keys must be strings, got {_describe(key)}")
+                    return False
+                if not self._json_ok(value, path + ((key, key),)):
+                    return False
+            return True
+        if isinstance(raw, list):
+            return all(self._json_ok(item, path + ((i, str(i)),)) for i, item in enumerate(raw))
+        if raw is None or isinstance(raw, (str, int, float, bool)):
+            return True
+        self.fail(path, f"expected a value config.json can hold, got {_describe(raw)}")
+        return False
 
     def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
         allowed = [str(m.value) for m in cls]
@@ -407,17 +418,42 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                             "a variant needs a Hub 'repo' or 'quantize_from' (the variant quantized at load time)",
                         )
                     )
-            for name in ("params_b", "context_length"):
+            for name in ("params_b", "active_params_b", "context_length", "max_context"):
                 fig = getattr(model, name)
                 if fig is not None:
                     problems.extend(_figure_problems(fig, mpath + ((name, name),), file))
+            problems.extend(_model_problems(model, mpath, file))
     return problems
 
 
-def _figure_problems(fig: Figure, path: tuple[Step, ...], file: str) -> list[Problem]:
+def _figure_problems(fig: Figure | Memory, path: tuple[Step, ...], file: str) -> list[Problem]:
+    problems = []
     if fig.value <= 0:
-        return [Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}")]
-    return []
+        problems.append(Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}"))
+    alts: tuple[Figure | Memory, ...] = fig.alt
+    for i, alt in enumerate(alts):
+        problems.extend(_figure_problems(alt, path + (("alt", "alt"), (i, str(i))), file))
+    return problems
+
+
+def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Problem]:
+    """Benchmarks under canonical names, context native <= maximum, active parameters within the total."""
+    problems: list[Problem] = []
+    for i, bench in enumerate(model.benchmarks):
+        if bench.name not in BENCHMARKS:
+            bpath = mpath + (("benchmarks", "benchmarks"), (i, str(i)), ("name", "name"))
+            problems.append(
+                Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
+            )
+    native, longest = model.context_length, model.max_context
+    if native is not None and longest is not None and longest.value < native.value:
+        message = f"{longest.value:g} is below the native context_length {native.value:g}"
+        problems.append(Problem(file, mpath + (("max_context", "max_context"), ("value", "value")), message))
+    total, active = model.params_b, model.active_params_b
+    if total is not None and active is not None and active.value > total.value:
+        message = f"{active.value:g}B active is more than the {total.value:g}B total"
+        problems.append(Problem(file, mpath + (("active_params_b", "active_params_b"), ("value", "value")), message))
+    return problems
 
 
 # ---------------------------------------------------------------- public API
@@ -474,8 +510,8 @@ def check(path: Path) -> Validation:
 def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
     """Load the catalog the user selected; raise CatalogError naming the first problem.
 
-    A validated catalog is cached as a pickle keyed by the file's path, size and mtime, so that listing
-    does not re-parse and re-validate an unchanged file on every run.
+    A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
+    re-parse and re-validate an unchanged file on every run.
     """
     path = catalog_path(explicit)
     cached = _read_cache(path)
@@ -495,15 +531,12 @@ def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
     return result.catalog
 
 
-# Any change to the record classes changes this, so a cache written by another schema is never unpickled.
-_SCHEMA = repr([(cls.__name__, cls._fields) for cls in _RECORD_TYPES]).encode()
-
-
-def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, tuple[object, ...]] | None:
+def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, list[object]] | None:
     import zlib
 
     from llmzh import __version__
     from llmzh.config import cache_dir
+    from llmzh.records import SCHEMA
 
     try:
         resolved = path.resolve()
@@ -511,13 +544,16 @@ def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path,
         directory = cache_dir() / "catalog"
     except (OSError, RuntimeError):
         return None
-    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns, *extra)
-    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.pickle", key
+    key = [__version__, SCHEMA, str(resolved), stat.st_size, stat.st_mtime_ns, *extra]
+    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.json", key
 
 
-def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object | None:
-    """A value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged."""
-    import pickle
+def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> Any:
+    """A JSON value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged.
+
+    JSON, not pickle: a file planted in the cache directory is data, never code. Callers type-check what they get.
+    """
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
@@ -525,37 +561,56 @@ def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object |
     file, key = where
     try:
         with file.open("rb") as fh:
-            stored_key, value = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing, stale or corrupt cache is simply rebuilt
+            stored = json.loads(fh.read())
+    except (OSError, ValueError, RecursionError):
+        return None  # a missing, stale or corrupt cache is simply rebuilt
+    if not isinstance(stored, dict) or stored.get("key") != key:
         return None
-    return value if stored_key == key else None
+    return stored.get("value")
 
 
 def write_memo(path: Path, kind: str, value: object, extra: tuple[object, ...] = ()) -> None:
-    """Memoize a value derived from a catalog file; atomic, and silent when the cache cannot be written."""
-    import pickle
+    """Memoize a JSON value derived from a catalog file; atomic, and silent when the cache cannot be written."""
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
         return
     file, key = where
     try:
+        data = json.dumps({"key": key, "value": value}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(data, encoding="utf-8")
         os.replace(tmp, file)
-    except (OSError, pickle.PicklingError):
-        pass  # a read-only or full cache directory only costs speed
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only or full cache directory, or a value JSON cannot hold, only costs speed
 
 
 def _read_cache(path: Path) -> Catalog | None:
-    catalog = read_memo(path, "catalog")
-    return catalog if isinstance(catalog, Catalog) else None
+    from llmzh.records import decode
+
+    stored = read_memo(path, "catalog")
+    if stored is None:
+        return None
+    try:
+        catalog: Catalog = decode(Catalog, stored)
+    except ValueError:
+        return None
+    return catalog
 
 
 def _write_cache(path: Path, catalog: Catalog) -> None:
-    write_memo(path, "catalog", catalog)
+    from llmzh.records import decode, encode
+
+    stored = encode(catalog)
+    # Only what reads back identical is cached (a value JSON cannot represent exactly is simply not cached).
+    try:
+        same = decode(Catalog, stored) == catalog
+    except ValueError:
+        same = False
+    if same:
+        write_memo(path, "catalog", stored)
 
 
 # ---------------------------------------------------------------- lookup

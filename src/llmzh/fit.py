@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.schema import Catalog, Device, Entry, Figure, Quant
+from llmzh.schema import Catalog, Device, Entry, Figure, Memory, Quant
 from llmzh.select import UNSTATED_FIGURE_CTX, Estimator, Purpose, comparable
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
@@ -50,13 +50,13 @@ def quantizes_less(quant: Quant) -> tuple[Quant, ...]:
 
 
 @lru_cache(maxsize=512)
-def _arch(config: str) -> Arch | None:
+def _arch(config_json: str) -> Arch | None:
     import json
 
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(json.loads(config))
+        return arch_from_config(json.loads(config_json))
     except LlmzhError:
         return None
 
@@ -66,10 +66,8 @@ def model_arch(entry: Entry) -> Arch | None:
     import json
 
     architecture = entry.model.architecture
-    if architecture is None:
-        return None
-    # Keyed by the canonical JSON text: configs nest text_config / vision_config and lists (layer_types).
-    return _arch(json.dumps(architecture.config, sort_keys=True, default=str))
+    # Keyed by the config's JSON text: configs nest mappings and lists (text_config, layer_types), unhashable.
+    return _arch(json.dumps(architecture.config, sort_keys=True)) if architecture is not None else None
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -118,9 +116,9 @@ class Target(NamedTuple):
     name: str
     arch: Arch
     levels: tuple[Quant, ...]
-    published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
-    native_ctx: int | None = None  # the context the model was trained for (catalog context_length, else config)
-    max_ctx: int | None = None  # the longest context the model supports by the card's method, where stated
+    published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
+    native_ctx: int | None = None  # the catalog model's native context, where known
+    max_context: Figure | None = None  # its longest context and the method that reaches it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -129,9 +127,9 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    context = entries[0].model.context_length if entries else None
-    native = int(context.value) if context is not None else arch.max_positions
-    return Target(name, arch, levels or sensible_levels(arch), published, native)
+    model = entries[0].model
+    native = int(model.context_length.value) if model.context_length else arch.max_positions
+    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
@@ -172,7 +170,7 @@ def _anchor_to_published(catalog: Catalog, memo: dict[tuple[str, str], float | N
                     estimate = memo.get((v.id, purpose))
                     usable = figure is not None and (purpose != "inference" or comparable(figure, wanted))
                     if usable and figure is not None and estimate is not None:
-                        shown[v.quant] = (figure.value, estimate)
+                        shown[v.quant] = (figure.gib, estimate)
                 for v in gpu:
                     figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
                     estimate = memo.get((v.id, purpose))
@@ -181,6 +179,23 @@ def _anchor_to_published(catalog: Catalog, memo: dict[tuple[str, str], float | N
                     bounds = [pub + estimate - est for q, (pub, est) in shown.items() if q in quantizes_less(v.quant)]
                     if bounds and min(bounds) < estimate:
                         memo[(v.id, purpose)] = min(bounds)
+
+
+def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
+    """Memoized estimates read back from the cache, or None unless every item is [variant id, purpose, GB]."""
+    if not isinstance(stored, list):
+        return None
+    memo: dict[tuple[str, str], float | None] = {}
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        vid, purpose, gb = item
+        if not isinstance(vid, str) or purpose not in PURPOSES:
+            return None
+        if gb is not None and (isinstance(gb, bool) or not isinstance(gb, (int, float)) or not 0 < gb < 1e9):
+            return None
+        memo[(vid, purpose)] = gb
+    return memo
 
 
 def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
@@ -193,14 +208,11 @@ def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
 
     path = Path(catalog.path)
     kind, extra = f"estimates-{ctx or 'default'}", (_code_fingerprint(),)
-    stored = read_memo(path, kind, extra)
-    memo: dict[tuple[str, str], float | None]
-    if isinstance(stored, dict):
-        memo = stored
-    else:
+    memo = _memo_from_json(read_memo(path, kind, extra))
+    if memo is None:
         memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
         _anchor_to_published(catalog, memo, ctx)
-        write_memo(path, kind, memo, extra)
+        write_memo(path, kind, [[vid, purpose, gb] for (vid, purpose), gb in memo.items()], extra)
 
     def estimator(entry: Entry, purpose: Purpose) -> float | None:
         key = (entry.variant.id, purpose)

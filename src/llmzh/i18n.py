@@ -47,6 +47,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "load_time": ("加载时量化自", "quantized at load time from"),
     "load_code": ("加载代码", "Load with"),
     "unknown": ("未知", "unknown"),
+    "max_context": ("最长上下文", "longest context"),
+    "ctx_above_native": (
+        "注意：{model} 训练时的上下文为 {native} token；{ctx} token 超出原生长度{how}。",
+        "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",
+    ),
+    "ctx_with_method": ("，需按模型卡启用：{method}", " and needs what the card names: {method}"),
     "na": ("NA", "NA"),
     "cpu_only": ("仅 CPU", "CPU only"),
     "modelscope": ("ModelScope", "ModelScope"),
@@ -93,11 +99,6 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "est_llama_style": ("model_type {mt}：按 LLaMA 式解码器读取", "model_type {mt}: read as a LLaMA-style decoder"),
     "est_counted": ("权重包含 {what}", "weights include the {what}"),
-    "est_ctx_native": (
-        "提示：{ctx} token 超过 {name} 的原生上下文 {native}；超出部分需要模型卡所述的外推方法（如 YaRN）",
-        "note: {ctx} tokens exceed {name}'s native context of {native}; beyond it the model card's extension "
-        "method (e.g. YaRN) is needed",
-    ),
     "ft_title": (
         "{name} 微调显存粗估：{method}，基座 {quant}，序列 {seq}，batch {batch}",
         "{name} fine-tuning memory, a rough estimate: {method}, base {quant}, sequence {seq}, batch {batch}",
@@ -115,7 +116,7 @@ _COMMERCIAL: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可免费商用", "commercial use free"),
     Commercial.REGISTRATION: ("登记后可商用", "commercial after registration"),
     Commercial.RESEARCH_ONLY: ("仅限研究", "research only"),
-    Commercial.UNKNOWN: ("商用条款未说明", "commercial terms not stated"),
+    Commercial.UNKNOWN: ("商用条款未知", "commercial terms unknown"),
 }
 
 _FORMAT: dict[Format, tuple[str, str]] = {
@@ -131,7 +132,7 @@ _COMMERCIAL_SHORT: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可商用", "yes"),
     Commercial.REGISTRATION: ("登记后商用", "after reg."),
     Commercial.RESEARCH_ONLY: ("仅研究", "research"),
-    Commercial.UNKNOWN: ("未说明", "unstated"),
+    Commercial.UNKNOWN: ("未知", "unknown"),
 }
 
 

@@ -148,7 +148,7 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
-        _check_context(target, ctx, language)
+        _warn_context(target, ctx, language)
         for line in _notes(target.arch, language):
             warn(line)
         kv = kv_cache.value if kv_cache else "model"
@@ -167,18 +167,25 @@ def _notes(arch: Any, lang: Any) -> list[str]:
     return lines
 
 
-def _check_context(target: Any, ctx: int, lang: Any) -> None:
-    """Warn past the native context; refuse past the longest the model supports (when the catalog states it)."""
+def _warn_context(target: Any, ctx: int, lang: Any) -> None:
+    """Above the native context the estimate still holds for the memory, but the model needs its extension method:
+    say so on stderr. Above the longest context the model supports at all, refuse."""
     from llmzh.errors import UsageError
     from llmzh.i18n import t
 
-    if target.max_ctx is not None and ctx > target.max_ctx:
+    longest = target.max_context
+    if longest is not None and ctx > longest.value:
         raise UsageError(
-            f"--ctx {ctx} exceeds the longest context {target.name} supports ({target.max_ctx} tokens)",
-            hint=f"use --ctx {target.max_ctx} or less",
+            f"--ctx {ctx} is beyond the longest context {target.name} supports ({int(longest.value)} tokens)",
+            hint=f"use --ctx {int(longest.value)} or less",
         )
-    if target.native_ctx is not None and ctx > target.native_ctx:
-        warn(t("est_ctx_native", lang).format(ctx=ctx, name=target.name, native=target.native_ctx))
+    native = target.native_ctx
+    if native is None or ctx <= native:
+        return
+    how = ""
+    if longest is not None and longest.condition is not None:
+        how = t("ctx_with_method", lang).format(method=longest.condition.get(lang))
+    warn(t("ctx_above_native", lang).format(model=target.name, native=native, ctx=ctx, how=how))
 
 
 def _target(
@@ -289,7 +296,7 @@ def _inference(
                 "weights_include": list(target.arch.counted),
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
-                "published_gb": published.value if published is not None else None,
+                "published_gb": round(published.gib, 2) if published is not None else None,
                 "published_ctx": published.ctx if published is not None else None,
                 "fits": (total_gb <= limit) if limit is not None else None,
             }
