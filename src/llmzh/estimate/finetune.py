@@ -1,4 +1,10 @@
-"""Fine-tuning memory (rough): AdamW in mixed precision on one device, LoRA / QLoRA / full / P-Tuning v2."""
+"""Fine-tuning memory (rough): AdamW in mixed precision on one device, LoRA / QLoRA / full / P-Tuning v2.
+
+Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter for mixed-precision Adam), QLoRA
+paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
+unquantized parameters to fp32; ``modules_to_save`` copies), Korthikanti et al. 2022 (activations saved per
+block), Qwen's finetune.py and ChatGLM's ptuning scripts for the defaults the bench uses.
+"""
 
 from typing import Literal, NamedTuple
 

@@ -1,5 +1,13 @@
 """Runtime peaks: what transformers and llama.cpp allocate on top of the weights (KV cache, prefill and decoding
-intermediates, logits, buffers), the CUDA context and allocator overheads, and ``estimate_inference``."""
+intermediates, logits, buffers), the CUDA context and allocator overheads, and ``estimate_inference``.
+
+Sources: transformers PR #31292 (last-position logits in generate, v4.45), transformers 4.36-4.44 generate and
+cache code (legacy tuple caches, fp32 logits, per-layer rotary caches), each remote-code family's modelling file
+(see ``_CODE``), llama.cpp at c392e5094 (n_ctx padding to 256, n_ubatch 512, F32 compute buffer, ggml-cuda's
+pool), PyTorch's CUBLAS_WORKSPACE_CONFIG default and CUDA-context measurements (pytorch/pytorch #86509, #109888;
+unsloth-zoo #1053). Calibrated only on bench/data/vram-measurements.yaml; bench/data/vram-validation.yaml is
+reported apart.
+"""
 
 from typing import Literal, NamedTuple
 
