@@ -238,3 +238,31 @@ def test_kv_cache_types_per_runtime() -> None:
         estimate_inference(a, Quant.BF16, ctx=8192, kv_cache="fp8")
     with pytest.raises(EstimateError, match="llama.cpp has no fp8 KV cache"):
         estimate_inference(a, Quant.Q4_K_M, ctx=8192, kv_cache="fp8")
+
+
+# ---------------------------------------------------------------- fine-tuning under DeepSpeed ZeRO-2, GPTQ bases
+
+
+def test_peft_keeps_a_gptq_base_in_fp16_but_upcasts_bitsandbytes() -> None:
+    from llmzh.estimate import estimate_finetune
+
+    a = arch_from_config(config("qwen3-8b-fp8"))._replace(quant_config=None)
+    p = count_params(a)
+    gptq = estimate_finetune(a, "qlora", seq=256, base_quant=Quant.GPTQ_INT4)
+    assert gptq.weights_bytes == weight_bytes(a, Quant.GPTQ_INT4)  # prepare_model_for_kbit_training skips GPTQ
+    nf4 = estimate_finetune(a, "qlora", seq=256, base_quant=Quant.BNB_NF4)
+    upcast = (p.embedding + p.lm_head + p.block_small + p.norms) * 2  # 16-bit -> fp32
+    assert nf4.weights_bytes - upcast < weight_bytes(a, Quant.BNB_NF4)
+
+
+def test_zero2_on_one_gpu_holds_20_bytes_per_trainable_parameter_and_two_buckets() -> None:
+    from llmzh.estimate import estimate_finetune
+
+    a = arch_from_config(config("qwen3-8b-fp8"))._replace(quant_config=None)
+    p = count_params(a)
+    amp = estimate_finetune(a, "full", seq=1024)
+    zero = estimate_finetune(a, "full", seq=1024, zero2_bucket=200_000_000)
+    assert amp.weights_bytes + amp.grads_optimizer_bytes == 16 * p.total
+    assert zero.weights_bytes + zero.grads_optimizer_bytes == 20 * p.total + 2 * 200_000_000 * 2
+    # no autocast under DeepSpeed's bf16 engine: the loss stays in bf16 (6 bytes per logit instead of 12)
+    assert amp.activation_checkpointed_bytes - zero.activation_checkpointed_bytes == 1024 * a.vocab * 6
