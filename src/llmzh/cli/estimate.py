@@ -324,7 +324,7 @@ def _inference(
             row["quant"],
             row["runtime"],
             _gb(row["weights_bytes"]),
-            _gb(row["kv_cache_bytes"]),
+            _gb(row["kv_cache_bytes"] + row["state_bytes"]),  # a hybrid model's fixed state sits with its cache
             _gb(row["activation_bytes"]),
             _gb(row["overhead_bytes"]),
             "≈" + _gb(row["total_bytes"]),
