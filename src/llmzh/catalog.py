@@ -91,6 +91,10 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ign
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -118,6 +122,9 @@ def _read_yaml(path: Path) -> tuple[str, Any]:
         line = f":{mark.line + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise CatalogError([f"{path}{line}: malformed YAML: {reason}"]) from exc
+    except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past Python's stack
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
+        raise CatalogError([f"{path}: malformed YAML: {what}"]) from exc
     return text, data
 
 
@@ -204,11 +211,15 @@ class _Converter:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 return self.fail(path, f"expected a whole number, got {_describe(raw)}")
             if raw < 0:
-                return self.fail(path, f"must not be negative, got {raw}")
+                return self.fail(path, f"must not be negative, got {_describe(raw)}")
+            if raw >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 return self.fail(path, f"expected a number, got {_describe(raw)}")
+            if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             if not math.isfinite(raw) or raw < 0:
                 return self.fail(path, f"must be a finite number ≥ 0, got {raw}")
             return float(raw)
@@ -280,6 +291,8 @@ class _Converter:
                 return self.fail(path, f"keys must be strings, got {_describe(key)}")
             if value is not None and not isinstance(value, (str, int, float, bool)):
                 return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
+                return self.fail(path + ((key, key),), f"{_describe(value)} is not a finite number a model can have")
         return dict(raw)
 
     def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
@@ -290,11 +303,20 @@ class _Converter:
         return self.fail(path, f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}")
 
 
+_NUMBER_MAX = 1 << 63  # a whole number past what a 64-bit field holds is an error, not a figure (a 400-digit value)
+
+
+def _finite(value: float) -> bool:
+    return abs(value) < _NUMBER_MAX if isinstance(value, int) else math.isfinite(value)
+
+
 def _describe(raw: Any) -> str:
     if raw is None:
         return "nothing"
     if isinstance(raw, bool):
         return f"boolean {raw}"
+    if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+        return f"a {len(str(abs(raw)))}-digit number"
     if isinstance(raw, (int, float)):
         return f"number {raw}"
     if isinstance(raw, str):
