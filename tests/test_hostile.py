@@ -438,3 +438,67 @@ def test_a_catalog_with_a_400_digit_number_is_one_line(tmp_path: Path, old: str,
     assert where in result.stderr.splitlines()[0] and "is beyond any real figure" in result.stderr
     result = runner.invoke(app, ["catalog", "check", str(path)])
     assert result.exit_code == 1 and result.stdout.count("\n") == 1
+
+
+# ---------------------------------------------------------------- catalog check: one parse, regular files only
+
+
+def test_catalog_check_parses_the_file_once_however_many_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmzh.catalog as catalog_mod
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    broken = text.replace("quant: int4\n", "quant: int3\n").replace("quant: int8\n", "quant: int9\n")
+    path = tmp_path / "c.yaml"
+    path.write_text(broken, encoding="utf-8")
+    parses: list[int] = []
+    real = catalog_mod._StrictLoader.get_single_node
+
+    def counting(self: object) -> object:
+        parses.append(1)
+        return real(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_mod._StrictLoader, "get_single_node", counting)
+    result = runner.invoke(app, ["catalog", "check", str(path)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and len(parses) == 1
+    expected = [i + 1 for i, line in enumerate(broken.splitlines()) if line.strip() in ("quant: int3", "quant: int9")]
+    assert [int(line.split(":")[1]) for line in lines] == expected  # each problem at its own line
+
+
+def test_catalog_check_problems_found_after_validation_are_located_without_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmzh.catalog as catalog_mod
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    source = "    params_b: {value: 6.2, source: https://example.org/glm-demo/README.md}\n"
+    assert source in text
+    path = tmp_path / "c.yaml"
+    path.write_text(text.replace(source, "    params_b: {value: 6.2}\n"), encoding="utf-8")
+    monkeypatch.setattr(catalog_mod.yaml, "compose", None)  # the old second parse, per problem
+    result = runner.invoke(app, ["catalog", "check", str(path)])
+    assert result.exit_code == 1
+    line = text.splitlines().index(source.rstrip("\n")) + 1
+    assert result.stdout.startswith(f"{path}:{line}: projects[glm-demo].models[glm-demo].params_b")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_catalog_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    import os
+
+    if kind == "fifo":
+        path = tmp_path / "catalog.yaml"
+        os.mkfifo(path)  # reading it would wait for a writer forever
+    elif kind == "device":
+        path = Path("/dev/zero")  # reading it would never end
+    else:
+        path = tmp_path
+    for args in (["catalog", "check", str(path)], ["list", "--catalog", str(path)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (
+            f"Error: {path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"
+        )

@@ -105,18 +105,42 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path) -> tuple[str, Any]:
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO, device or folder is refused before it is read (reading one could block forever)."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise CatalogError(
             [f"{path}: catalog file not found"],
             hint=f"check --catalog / {ENV_CATALOG}, or unset them to use the built-in catalog",
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+    except OSError as exc:
+        raise CatalogError([f"{path}: cannot read catalog: {exc.strerror or exc}"]) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CatalogError(
+            [f"{path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"],
+            hint=f"check --catalog / {ENV_CATALOG}",
+        )
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+
+
+def _read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (to locate problems) and its data, from one parse."""
+    text = _read_text(path)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -125,15 +149,12 @@ def _read_yaml(path: Path) -> tuple[str, Any]:
     except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past Python's stack
         what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
         raise CatalogError([f"{path}: malformed YAML: {what}"]) from exc
-    return text, data
+    return node, data
 
 
-def _line_of(text: str, path: tuple[Step, ...]) -> int | None:
-    """Line of the node at `path`, found by composing the document only when something is wrong."""
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+def _line_of(root: yaml.Node | None, path: tuple[Step, ...]) -> int | None:
+    """Line of the node at `path` in the document's node tree (kept from the one parse)."""
+    node = root
     line = node.start_mark.line + 1 if node is not None else None
     for key, _ in path:
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
@@ -449,8 +470,13 @@ class Validation(NamedTuple):
 
 def validate(path: Path) -> Validation:
     """Parse and validate a catalog file, collecting every problem instead of stopping at the first."""
+    return _validate(path)[0]
+
+
+def _validate(path: Path) -> tuple[Validation, yaml.Node | None]:
+    """The validation and the document's node tree, which locates any later problem without parsing again."""
     file = str(path)
-    text, data = _read_yaml(path)
+    root, data = _read_yaml(path)
     conv = _Converter(file)
     projects: Any = _INVALID
     if not isinstance(data, Mapping):
@@ -470,14 +496,14 @@ def validate(path: Path) -> Validation:
     if projects is not _INVALID:
         problems.extend(_cross_checks(projects, file))
     if problems:
-        problems = [p._replace(line=_line_of(text, p.path)) for p in problems]
-        return Validation(None, tuple(problems))
-    return Validation(Catalog(projects=projects, path=file), ())
+        problems = [p._replace(line=_line_of(root, p.path)) for p in problems]
+        return Validation(None, tuple(problems)), root
+    return Validation(Catalog(projects=projects, path=file), ()), root
 
 
 def check(path: Path) -> Validation:
     """`llmzh catalog check`: validation plus the truth checks (sources, commercial terms, architectures)."""
-    result = validate(path)
+    result, root = _validate(path)
     if result.catalog is None:
         return result
     from llmzh.audit import truth_problems
@@ -485,8 +511,7 @@ def check(path: Path) -> Validation:
     found = truth_problems(result.catalog)
     if not found:
         return result
-    text = path.read_text(encoding="utf-8")
-    problems = tuple(Problem(str(path), p, message, _line_of(text, p)) for p, message in found)
+    problems = tuple(Problem(str(path), p, message, _line_of(root, p)) for p, message in found)
     return Validation(None, problems)
 
 
