@@ -111,7 +111,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     if not roles:
         return
     infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
+    console.print(Text(f"\n{t('hub', lang)}  ({settings.shown_endpoint})", style="bold cyan"))
     console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
     notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
     for entry in entries:
