@@ -18,6 +18,7 @@ import yaml
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
     BENCHMARKS,
+    TASKS,
     Catalog,
     Entry,
     Figure,
@@ -448,6 +449,10 @@ def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Pr
             problems.append(
                 Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
             )
+    for i, task in enumerate(model.tasks):
+        if task not in TASKS:
+            tpath = mpath + (("tasks", "tasks"), (i, str(i)))
+            problems.append(Problem(file, tpath, f"unknown task {task!r}; expected one of: {', '.join(TASKS)}"))
     native, longest = model.context_length, model.max_context
     if native is not None and longest is not None and longest.value < native.value:
         message = f"{longest.value:g} is below the native context_length {native.value:g}"

@@ -9,7 +9,6 @@ from typing import NamedTuple
 from llmzh.schema import Catalog, Device, Entry, Quant
 from llmzh.select import COMMERCIAL_OK, Estimator, Need, fits_context, make_row, runs_on_cpu
 
-TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
 TIGHT_GB = 0.5
 TIGHT_SHARE = 0.10
@@ -56,7 +55,7 @@ class Pick(NamedTuple):
 
 
 def _tasks(entry: Entry) -> tuple[str, ...]:
-    return entry.model.tasks or ("chat",)
+    return entry.model.tasks
 
 
 def _rank(picks: list[Pick]) -> list[Pick]:
@@ -89,6 +88,8 @@ def recommend(
         return []
     best: dict[str, Pick] = {}
     for entry in catalog.entries():
+        if not _tasks(entry):
+            continue  # a base model is pretrained for fine-tuning, not a model to run
         if task and task not in _tasks(entry):
             continue
         if commercial and entry.license.commercial not in COMMERCIAL_OK:

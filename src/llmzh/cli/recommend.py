@@ -32,10 +32,15 @@ from llmzh.cli._common import (
 
 class TaskChoice(StrEnum):
     chat = "chat"
+    reasoning = "reasoning"
     code = "code"
     math = "math"
+    vision = "vision"
+    long_context = "long-context"
     medical = "medical"
     legal = "legal"
+    agent = "agent"
+    embedding = "embedding"
 
 
 RECOMMEND_EPILOG = """\
