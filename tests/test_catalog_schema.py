@@ -115,8 +115,8 @@ def test_schema_rejects(tmp_path: Path, old: str, new: str, message: str) -> Non
 
 
 def _list_json(*args: str, catalog: Path | None = None) -> list[dict[str, object]]:
-    extra = ["--catalog", str(catalog)] if catalog is not None else []
-    result = runner.invoke(app, ["list", "--json", *args, *extra])
+    env = {"LLMZH_CATALOG": str(catalog)} if catalog is not None else {}
+    result = runner.invoke(app, ["list", "--json", *args], env=env)
     assert result.exit_code == 0, result.stderr
     rows: list[dict[str, object]] = json.loads(result.stdout)
     return rows
@@ -186,16 +186,22 @@ def test_recommend_task_finds_the_models_made_for_it(tmp_path: Path) -> None:
     base_model = coder.replace("tasks: [chat, code]", "tasks: []")
     path = write(tmp_path, coder)
     result = runner.invoke(
-        app, ["recommend", "--vram", "24", "--ctx", "2048", "--task", "code", "--json", "--catalog", str(path)]
+        app,
+        ["recommend", "--vram", "24", "--ctx", "2048", "--task", "code", "--json"],
+        env={"LLMZH_CATALOG": str(path)},
     )
     assert result.exit_code == 0, result.stderr
     assert [p["model"] for p in json.loads(result.stdout)] == ["demo-7b"]
     result = runner.invoke(
-        app, ["recommend", "--vram", "24", "--ctx", "2048", "--task", "math", "--json", "--catalog", str(path)]
+        app,
+        ["recommend", "--vram", "24", "--ctx", "2048", "--task", "math", "--json"],
+        env={"LLMZH_CATALOG": str(path)},
     )
     assert json.loads(result.stdout) == []
     path = write(tmp_path, base_model)
-    result = runner.invoke(app, ["recommend", "--vram", "24", "--ctx", "2048", "--json", "--catalog", str(path)])
+    result = runner.invoke(
+        app, ["recommend", "--vram", "24", "--ctx", "2048", "--json"], env={"LLMZH_CATALOG": str(path)}
+    )
     assert json.loads(result.stdout) == []  # a base model is for fine-tuning, not to run
 
 

@@ -98,7 +98,7 @@ def recommend(
             vram_gb = found.vram_gb
             if vram_gb is None:
                 ram_gb = found.ram_gb
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         repos = repo_index(cat)
         downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
         picks = rank(
