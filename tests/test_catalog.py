@@ -314,9 +314,12 @@ def test_check_architecture_against_parameter_count(tmp_path: Path) -> None:
     code, lines = check_output(tmp_path, wrong)
     assert code == 1
     assert "the architecture gives 6.74B parameters, but params_b says 13B" in lines[0]
-    unreadable = consistent.replace("model_type: llama", "model_type: mystery")
-    code, lines = check_output(tmp_path, unreadable)
+    broken = consistent.replace(" vocab_size: 32000,", "")  # a family the estimator reads, a key missing
+    code, lines = check_output(tmp_path, broken)
     assert code == 1 and "cannot read this config" in lines[0]
+    # A family the estimator does not model yet is its next step, not a fault of the record (issue 10).
+    not_yet = consistent.replace("model_type: llama", "model_type: mystery")
+    assert check_output(tmp_path, not_yet) == (0, [])
 
 
 def test_every_founding_repo_is_still_in_the_catalog() -> None:

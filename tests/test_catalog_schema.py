@@ -209,3 +209,11 @@ def test_unknown_task_is_rejected(tmp_path: Path) -> None:
     text = BASE.replace("    aliases: [demo7]\n", "    aliases: [demo7]\n    tasks: [coding]\n")
     result = validate(write(tmp_path, text))
     assert any("tasks[0]: unknown task 'coding'" in str(p) for p in result.problems), result.problems
+
+
+def test_show_marks_an_architecture_the_estimator_cannot_read_yet(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE.replace("model_type: qwen3_5", "model_type: mystery"))  # a family no one models
+    result = runner.invoke(app, ["show", "demo-7b", "--lang", "en"], env={"LLMZH_CATALOG": str(path)})
+    assert result.exit_code == 0, result.stderr
+    assert "The estimator cannot read this architecture yet" in " ".join(result.stdout.split())
+    assert "14082 MiB (≈13.75 GB)" in result.stdout
