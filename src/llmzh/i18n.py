@@ -48,6 +48,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "load_code": ("加载代码", "Load with"),
     "unknown": ("未知", "unknown"),
     "max_context": ("最长上下文", "longest context"),
+    "arch_not_yet": (
+        "估算器还读不了这个架构（见 issue 11）：显存只有公布的数字。",
+        "The estimator cannot read this architecture yet (issue 11): only published memory figures apply.",
+    ),
     "ctx_above_native": (
         "注意：{model} 训练时的上下文为 {native} token；{ctx} token 超出原生长度{how}。",
         "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",

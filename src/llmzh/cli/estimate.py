@@ -190,7 +190,7 @@ def _warn_context(target: Any, ctx: int, lang: Any) -> None:
 
 def _target(
     name: str,
-    catalog: str | None,
+    catalog: list[str] | None,
     endpoint: str | None,
     mirror: str | None,
     token: str | None,
@@ -202,7 +202,7 @@ def _target(
     from llmzh.errors import LlmzhError, NotFoundError, UsageError
     from llmzh.fit import catalog_target, hub_target, model_arch
 
-    cat = load_catalog(catalog)
+    cat = load_catalog(added=catalog)
     try:
         match = find(cat, name)
     except NotFoundError:

@@ -64,7 +64,7 @@ def show(
         from llmzh.catalog import find, load_catalog, repo_index
         from llmzh.select import make_row
 
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         match = find(cat, name)
         if as_json:
             from llmzh.render import to_jsonable
