@@ -48,12 +48,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "load_code": ("加载代码", "Load with"),
     "unknown": ("未知", "unknown"),
     "max_context": ("最长上下文", "longest context"),
+    "arch_not_yet": (
+        "估算器还读不了这个架构（见 issue 11）：显存只有公布的数字。",
+        "The estimator cannot read this architecture yet (issue 11): only published memory figures apply.",
+    ),
     "ctx_above_native": (
         "注意：{model} 训练时的上下文为 {native} token；{ctx} token 超出原生长度{how}。",
         "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",
     ),
     "ctx_with_method": ("，需按模型卡启用：{method}", " and needs what the card names: {method}"),
-    "ctx_above_max": ("，也超出它支持的最长上下文 {longest}", ", and beyond the longest it supports, {longest}"),
     "na": ("NA", "NA"),
     "cpu_only": ("仅 CPU", "CPU only"),
     "modelscope": ("ModelScope", "ModelScope"),
@@ -99,6 +102,8 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",
     ),
+    "est_llama_style": ("model_type {mt}：按 LLaMA 式解码器读取", "model_type {mt}: read as a LLaMA-style decoder"),
+    "est_counted": ("权重包含 {what}", "weights include the {what}"),
     "ft_title": (
         "{name} 微调显存粗估：{method}，基座 {quant}，序列 {seq}，batch {batch}",
         "{name} fine-tuning memory, a rough estimate: {method}, base {quant}, sequence {seq}, batch {batch}",

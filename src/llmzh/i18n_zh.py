@@ -405,6 +405,26 @@ HELP: dict[str, str] = {
     "Hub figures from the cache only": "只用缓存中的 Hub 数据",
     "through a mirror": "通过镜像",
     "An id, a Chinese or English name or part of one, a Hub repo id, or a pasted model page URL.": "ID、中英文名称（或其一部分）、Hub 仓库 ID，或粘贴的模型页面地址。",
+    "Your own catalog file, added to the built-in one (repeatable; ~/.config/llmzh/models.yaml is read too).": (
+        "你自己的目录文件，与内置目录合并（可重复；也会读取 ~/.config/llmzh/models.yaml）。"
+    ),
+    "the parts in bytes (`total_bytes` as nvidia-smi shows it, `allocated_bytes` as torch.cuda.max_memory_allocated reports it)": (
+        "各部分的字节数（`total_bytes` 对应 nvidia-smi 显示的值，`allocated_bytes` 对应 torch.cuda.max_memory_allocated）"
+    ),
+    "hybrid attention: KV cache of the 8 full-attention layers only, plus the fixed state of the 24 linear ones": (
+        "混合注意力：只有 8 个全注意力层有 KV 缓存，另加 24 个线性注意力层的固定状态"
+    ),
+    "llama.cpp with an 8-bit KV cache": "llama.cpp，8 比特 KV 缓存",
+    "Check a catalog file (`data/models.yaml` or your own); draft an entry for a Hub repo.": "检查目录文件（`data/models.yaml` 或你自己的）；为 Hub 仓库起草目录条目。",
+    "Write a starting catalog entry for a Hub repo, every fact with the URL it came from.": "为 Hub 仓库写出目录条目的初稿，每条事实都附上来源 URL。",
+    "Reads the repo's config.json (architecture, context length, precision, quantization_config), its card metadata (licence tag, base model) and the Hub's safetensors count and creation date. You complete the rest: description, tasks, commercial terms where unknown, benchmarks and memory figures.": (
+        "读取仓库的 config.json（架构、上下文长度、精度、quantization_config）、模型卡元数据（许可标签、基座模型）以及 Hub 上的 safetensors 参数量和创建日期。其余内容由你补全：简介、用途、未知的商用条款、评测分数和显存数值。"
+    ),
+    "a starting entry to complete": "生成待补全的条目初稿",
+    "check it, then use it beside the built-in catalog (or save it as ~/.config/llmzh/models.yaml)": (
+        "先检查，再与内置目录一起使用（或保存为 ~/.config/llmzh/models.yaml）"
+    ),
+    "Write the draft here (default: stdout).": "将初稿写入该文件（默认：标准输出）。",
     # catalog check
     "Check the catalog file (`data/models.yaml` or your own).": "检查目录文件（`data/models.yaml` 或你自己的）。",
     "Validate a catalog file and report every problem at once (exit 1 if any).": "校验目录文件，一次报告全部问题（有问题则退出码为 1）。",
@@ -416,12 +436,13 @@ HELP: dict[str, str] = {
 
 
 def _help_line(line: str) -> str:
+    """One line, or one example (`* `cmd` — what it does`, which may run over several lines)."""
     key = " ".join(line.split())
     if key in HELP:
         return HELP[key]
-    head, sep, tail = line.partition(" — ")
-    if sep and " ".join(tail.split()) in HELP:
-        return f"{head}{sep}{HELP[' '.join(tail.split())]}"
+    head, sep, tail = key.partition(" — ")
+    if sep and tail in HELP:
+        return f"{head}{sep}{HELP[tail]}"
     return line
 
 
@@ -435,5 +456,6 @@ def translate_help(text: str | None) -> str | None:
         if key in HELP:
             paragraphs.append(HELP[key])
         else:
-            paragraphs.append("\n".join(_help_line(line) for line in paragraph.splitlines()))
+            items = re.split(r"\n(?=\* )", paragraph)  # an example's continuation lines belong to it
+            paragraphs.append("\n".join(_help_line(item) for item in items))
     return "\n\n".join(paragraphs) + ("\n" if text.endswith("\n") else "")

@@ -13,8 +13,10 @@ from llmzh.errors import LlmzhError, UsageError
 
 Source = Literal["huggingface", "modelscope"]
 
-# The Hub's own rule for repo ids (huggingface_hub's validate_repo_id): letters, digits, '-', '_', '.', at most
-# 96 characters a part, no '--' or '..', neither starting nor ending with '-' or '.'.
+# What is written as a repo id: owner/name in the characters the Hub allows. Whether the Hub could have it (no
+# '--' or '..', 96 characters at most, ...) is hub.check_repo_id's to say, with the client's own reasons (exit 2).
+REPO_SHAPE = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")
+# The Hub's own rule for repo ids (huggingface_hub's validate_repo_id), for ids taken out of a pasted URL.
 _PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
 REPO_ID = re.compile(rf"^{_PART}/{_PART}$")
 MAX_NAME = 200
@@ -78,7 +80,7 @@ def parse_name(raw: str) -> Name:
     if url is not None:
         return url
     if "/" in text or "\\" in text:
-        if not is_repo_id(text):
+        if not REPO_SHAPE.match(text):
             raise LlmzhError(
                 f"{text!r} is neither a catalog name nor a Hub repo id",
                 hint="a repo id is owner/name (letters, digits, '-', '_', '.'), e.g. Qwen/Qwen2.5-7B-Instruct",

@@ -1,15 +1,15 @@
-"""Which model to run, not only which fit: the best-fitting variant of each model, ranked by published Chinese
-benchmark scores, then recency, then popularity, each with the reasons as data."""
+"""Which model to run, not only which fit: the best-fitting variant of each model, ranked by published benchmarks
+compared only where two models share them (llmzh.ranking), then recency, then popularity, with the reasons as data."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from llmzh.schema import Catalog, Device, Entry, Model, Quant
+from llmzh.ranking import Standing, standings
+from llmzh.schema import Catalog, Device, Entry, Quant
 from llmzh.select import COMMERCIAL_OK, Estimator, Need, Row, fits_context, make_row, runs_on_cpu
 
-TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
 TIGHT_GB = 0.5
 TIGHT_SHARE = 0.10
@@ -38,6 +38,7 @@ class Pick(NamedTuple):
     device: str  # "gpu" or "cpu" (RAM)
     ctx: int
     downloads: int | None
+    standing: Standing = Standing(None, 0, 0, ())  # what its rank rests on
 
     @property
     def spare_gb(self) -> float:
@@ -47,32 +48,21 @@ class Pick(NamedTuple):
     def tight(self) -> bool:
         return self.spare_gb < max(TIGHT_GB, TIGHT_SHARE * self.budget_gb)
 
-    @property
-    def score(self) -> float | None:
-        return capability(self.entry.model)
-
-
-def capability(model: Model) -> float | None:
-    """How capable a model is, higher is better (None: nothing published): the mean of the published C-Eval and
-    CMMLU scores that exist. `list` orders by this too."""
-    found = (model.benchmark(name) for name in ("C-Eval", "CMMLU"))
-    values = [s.value for s in found if s is not None]
-    return sum(values) / len(values) if values else None
-
 
 def _tasks(entry: Entry) -> tuple[str, ...]:
-    return entry.model.tasks or ("chat",)
+    return entry.model.tasks
 
 
 def _rank(picks: list[Pick]) -> list[Pick]:
-    """Scored models first (high to low), then newer, then more downloaded; the id keeps the order stable.
+    """By benchmark strength (models sharing no benchmark with another come after the rest), then newer, then
+    more downloaded; the id keeps the order stable.
 
     Stable sorts from the least to the most significant key, so each key keeps its natural direction.
     """
     ranked = sorted(picks, key=lambda p: p.entry.variant.id)
     ranked.sort(key=lambda p: p.downloads or 0, reverse=True)
     ranked.sort(key=lambda p: p.entry.model.release_date.value if p.entry.model.release_date else "", reverse=True)
-    ranked.sort(key=lambda p: p.score if p.score is not None else -1.0, reverse=True)
+    ranked.sort(key=lambda p: (p.standing.strength is not None, p.standing.strength or 0.0), reverse=True)
     return ranked
 
 
@@ -93,6 +83,7 @@ def recommend(
     if budget is None:
         return []
     best: dict[str, Pick] = {}
+    standing = standings(model for project in catalog.projects for model in project.models)
     for entry in catalog.entries():
         if not passes(entry, task=task, commercial=commercial):
             continue
@@ -106,7 +97,15 @@ def recommend(
         need = row.vram if gpu else row.ram
         if need.gb is None or need.gb > budget:
             continue
-        pick = Pick(entry, need, budget, "gpu" if gpu else "cpu", ctx, downloads(entry) if downloads else None)
+        pick = Pick(
+            entry,
+            need,
+            budget,
+            "gpu" if gpu else "cpu",
+            ctx,
+            downloads(entry) if downloads else None,
+            standing[entry.model.id],
+        )
         current = best.get(entry.model.id)
         if current is None or _better(pick, current):
             best[entry.model.id] = pick
@@ -114,7 +113,10 @@ def recommend(
 
 
 def passes(entry: Entry, *, task: str | None, commercial: bool) -> bool:
-    """The filters of `recommend` that are not about memory: what the model is for, commercial use."""
+    """The filters of `recommend` that are not about memory: a model to run (base models are pretrained for
+    fine-tuning), what it is for, commercial use."""
+    if not _tasks(entry):
+        return False
     if task and task not in _tasks(entry):
         return False
     return not commercial or entry.license.commercial in COMMERCIAL_OK
@@ -131,6 +133,35 @@ def _better(new: Pick, old: Pick) -> bool:
 def quality(quant: Quant) -> int:
     """0 for full precision, growing as a level loses more; what to prefer when several levels fit."""
     return QUALITY.get(quant, len(_QUALITY))
+
+
+def best_levels(rows: Iterable[Row], *, finetune: bool = False, ram: bool = False) -> list[Row]:
+    """One row per model among rows that all fit: its highest-quality level, the smaller need at equal quality."""
+    best: dict[str, Row] = {}
+    for row in rows:
+        current = best.get(row.entry.model.id)
+        if current is None or _row_key(row, finetune, ram) < _row_key(current, finetune, ram):
+            best[row.entry.model.id] = row
+    return list(best.values())
+
+
+def _row_key(row: Row, finetune: bool, ram: bool) -> tuple[int, float]:
+    need = row.ram if ram else row.need(finetune=finetune)
+    return quality(row.entry.variant.quant), need.gb if need.gb is not None else float("inf")
+
+
+def by_capability(rows: Iterable[Row], catalog: Catalog) -> list[Row]:
+    """Most capable first, by the same benchmark standings `recommend` ranks on; then newer, then by id. Models
+    with no standing (no benchmark shared with another model) come last."""
+    standing = standings(model for project in catalog.projects for model in project.models)
+    ranked = sorted(rows, key=lambda r: r.id)
+    ranked.sort(key=lambda r: r.entry.model.release_date.value if r.entry.model.release_date else "", reverse=True)
+    ranked.sort(key=lambda r: _strength(standing[r.entry.model.id]), reverse=True)
+    return ranked
+
+
+def _strength(standing: Standing) -> tuple[bool, float]:
+    return standing.strength is not None, standing.strength or 0.0
 
 
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
@@ -153,35 +184,14 @@ def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[st
         "tight": pick.tight,
         "ceval": ceval.value if ceval else None,
         "cmmlu": cmmlu.value if cmmlu else None,
+        "strength": round(pick.standing.strength, 3) if pick.standing.strength is not None else None,
+        "rank_basis": {
+            "benchmarks": list(pick.standing.benchmarks),
+            "games": pick.standing.games,
+            "opponents": pick.standing.opponents,
+        },
         "release_date": entry.model.release_date.value if entry.model.release_date else None,
         "downloads": pick.downloads,
         "commercial": entry.license.commercial.value,
         "tasks": list(_tasks(entry)),
     }
-
-
-def best_levels(rows: Iterable[Row], *, finetune: bool = False, ram: bool = False) -> list[Row]:
-    """One row per model among rows that all fit: its highest-quality level, the smaller need at equal quality."""
-    best: dict[str, Row] = {}
-    for row in rows:
-        current = best.get(row.entry.model.id)
-        if current is None or _row_key(row, finetune, ram) < _row_key(current, finetune, ram):
-            best[row.entry.model.id] = row
-    return list(best.values())
-
-
-def _row_key(row: Row, finetune: bool, ram: bool) -> tuple[int, float]:
-    need = row.ram if ram else row.need(finetune=finetune)
-    return quality(row.entry.variant.quant), need.gb if need.gb is not None else float("inf")
-
-
-def by_capability(rows: Iterable[Row]) -> list[Row]:
-    """Most capable first (published scores), then newer, then by id; unscored models last."""
-    ranked = sorted(rows, key=lambda r: r.id)
-    ranked.sort(key=lambda r: r.entry.model.release_date.value if r.entry.model.release_date else "", reverse=True)
-    ranked.sort(key=lambda r: _or(capability(r.entry.model), -1.0), reverse=True)
-    return ranked
-
-
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value

@@ -270,7 +270,7 @@ def download(
         from llmzh.download import to_json as download_json
 
         settings = _settings(endpoint, mirror, token, timeout)
-        target = resolve(load_catalog(catalog), name, quant=_one_quant(quant))
+        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant))
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -349,7 +349,7 @@ def verify(
         from llmzh.download import plan_verify, resolve, verification_json, verify_part
 
         settings = _settings(endpoint, mirror, token, timeout)
-        target = resolve(load_catalog(catalog), name, quant=_one_quant(quant))
+        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant))
         part = plan_verify(
             target,
             settings,

@@ -178,7 +178,7 @@ def list_(
         from llmzh.select import Filters, select, sort_rows
 
         levels = quant_levels(quant)
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         filters = Filters(
             vram_gb=vram_gb,
             finetune=finetune,
@@ -210,7 +210,7 @@ def list_(
         if order is SortChoice.best:
             from llmzh.recommend import by_capability
 
-            rows = tuple(by_capability(rows))
+            rows = tuple(by_capability(rows, cat))
         else:
             live_value = _live_value(infos, repos)
             key: Any = order.value  # every SortChoice but best is a select.SortKey

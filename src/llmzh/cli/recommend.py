@@ -32,10 +32,15 @@ from llmzh.cli._common import (
 
 class TaskChoice(StrEnum):
     chat = "chat"
+    reasoning = "reasoning"
     code = "code"
     math = "math"
+    vision = "vision"
+    long_context = "long-context"
     medical = "medical"
     legal = "legal"
+    agent = "agent"
+    embedding = "embedding"
 
 
 RECOMMEND_EPILOG = """\
@@ -94,7 +99,7 @@ def recommend(
             vram_gb = found.vram_gb
             if vram_gb is None:
                 ram_gb = found.ram_gb
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         repos = repo_index(cat)
         downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
         estimator = default_estimator(cat, ctx)

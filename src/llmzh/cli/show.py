@@ -72,7 +72,7 @@ def show(
         from llmzh.catalog import Ambiguous, load_catalog, lookup, repo_index
         from llmzh.select import make_row
 
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         try:
             found = lookup(cat, name)
         except Ambiguous as many:
@@ -95,11 +95,12 @@ def show(
         from llmzh.cards import card
 
         repos = repo_index(cat)
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
 
+        estimator = default_estimator(cat)  # memoized, and consistent with the published figures beside it
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
-        estimates = {e.variant.id: estimate_gb(e) for e in entries}
+        estimates = {e.variant.id: estimator(e, "inference") for e in entries}
         from llmzh.table import terminal_width
 
         console = stdout_console()
@@ -127,9 +128,10 @@ def _print_repo(repo: str, settings: Any, lang: Any, *, as_json: bool, strict: b
 
     from llmzh.cards import hub_table
     from llmzh.errors import LlmzhError
-    from llmzh.hub import failure_summary, fetch_config, fetch_infos, require_ok
+    from llmzh.hub import check_repo_id, failure_summary, fetch_config, fetch_infos, require_ok
     from llmzh.i18n import t
 
+    check_repo_id(repo)
     infos = fetch_infos([repo], settings)
     if strict:
         require_ok(infos.values())
@@ -157,7 +159,7 @@ def _print_repo(repo: str, settings: Any, lang: Any, *, as_json: bool, strict: b
     except LlmzhError as error:
         warn(f"no estimate: {error.message}")
         return
-    inference_table(target, list(target.levels), 2048, None, 1, None, None, False, lang)
+    inference_table(target, list(target.levels), 2048, None, 1, None, "model", None, False, lang)
 
 
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
@@ -182,7 +184,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     if not roles:
         return
     infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
+    console.print(Text(f"\n{t('hub', lang)}  ({settings.shown_endpoint})", style="bold cyan"))
     console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang, console.width))
     notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
     for entry in entries:
