@@ -153,15 +153,37 @@ def _row_key(row: Row, finetune: bool, ram: bool) -> tuple[int, float]:
 def by_capability(rows: Iterable[Row], catalog: Catalog) -> list[Row]:
     """Most capable first, by the same benchmark standings `recommend` ranks on; then newer, then by id. Models
     with no standing (no benchmark shared with another model) come last."""
-    standing = standings(model for project in catalog.projects for model in project.models)
+    strength = strengths(catalog)
     ranked = sorted(rows, key=lambda r: r.id)
     ranked.sort(key=lambda r: r.entry.model.release_date.value if r.entry.model.release_date else "", reverse=True)
-    ranked.sort(key=lambda r: _strength(standing[r.entry.model.id]), reverse=True)
+    ranked.sort(key=lambda r: _first(strength.get(r.entry.model.id)), reverse=True)
     return ranked
 
 
-def _strength(standing: Standing) -> tuple[bool, float]:
-    return standing.strength is not None, standing.strength or 0.0
+def _first(strength: float | None) -> tuple[bool, float]:
+    return strength is not None, strength or 0.0
+
+
+def strengths(catalog: Catalog) -> dict[str, float | None]:
+    """Each model's benchmark strength (llmzh.ranking), memoized beside the cached catalog: fitting it takes
+    longer than the rest of `llmzh list`, and it changes only with the catalog file or the ranking's code."""
+    import zlib
+    from pathlib import Path
+
+    from llmzh import ranking
+    from llmzh.catalog import read_memo, write_memo
+
+    path = Path(catalog.path)
+    try:
+        code = zlib.crc32(Path(ranking.__file__).read_bytes())
+    except OSError:
+        code = -1
+    stored = read_memo(path, "strengths", (code,))
+    if isinstance(stored, dict) and all(v is None or isinstance(v, (int, float)) for v in stored.values()):
+        return {str(k): (float(v) if v is not None else None) for k, v in stored.items()}
+    found = {i: s.strength for i, s in standings(m for p in catalog.projects for m in p.models).items()}
+    write_memo(path, "strengths", found, (code,))
+    return found
 
 
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
