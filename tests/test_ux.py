@@ -40,6 +40,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 # ---------------------------------------------------------------- 1. no traceback, ever: what NAME may be
 
 NAME_COMMANDS = [
+    ["catalog draft", "--offline"],
     ["show", "--offline"],
     ["estimate", "--offline"],
     ["download", "--dry-run"],
@@ -63,7 +64,7 @@ HOSTILE = [
 @pytest.mark.parametrize("name", HOSTILE)
 @pytest.mark.parametrize("command", NAME_COMMANDS, ids=lambda c: c[0])
 def test_hostile_names_get_one_line_and_exit_1(fakehub: FakeHub, command: list[str], name: str) -> None:
-    code, out, err = run(command[0], name, *command[1:], "--catalog", str(FIXTURE))
+    code, out, err = run(*command[0].split(), name, *command[1:], "--catalog", str(FIXTURE))
     assert code == 1, err
     lines = err.splitlines()
     assert lines[0].startswith("Error: ") and len(lines) <= 2, err
@@ -75,14 +76,14 @@ def test_hostile_names_get_one_line_and_exit_1(fakehub: FakeHub, command: list[s
 @pytest.mark.parametrize("command", NAME_COMMANDS, ids=lambda c: c[0])
 def test_a_repo_id_the_hub_cannot_have_is_a_usage_error(fakehub: FakeHub, command: list[str], repo: str) -> None:
     """Written as a repo id, but against the Hub's rules: the Hub client's reason, exit 2 (tests/test_hostile.py)."""
-    code, out, err = run(command[0], repo, *command[1:], "--catalog", str(FIXTURE))
+    code, out, err = run(*command[0].split(), repo, *command[1:], "--catalog", str(FIXTURE))
     assert code == 2 and err.startswith(f"Error: {repo!r} is not a Hub repo id: "), err
     assert fakehub.requests == []
 
 
 @pytest.mark.parametrize("command", NAME_COMMANDS, ids=lambda c: c[0])
 def test_an_empty_name_is_a_usage_error(command: list[str]) -> None:
-    code, _, err = run(command[0], "  ", *command[1:], "--catalog", str(FIXTURE))
+    code, _, err = run(*command[0].split(), "  ", *command[1:], "--catalog", str(FIXTURE))
     assert code == 2 and err.startswith("Error: NAME is empty")
 
 
@@ -323,7 +324,9 @@ def test_english_stays_english() -> None:
     assert err.startswith("Error: 'a/b/c' is neither a catalog name nor a Hub repo id")
 
 
-@pytest.mark.parametrize("command", [["doctor"], ["verify", "x"], ["catalog", "check"]])
+@pytest.mark.parametrize(
+    "command", [["doctor"], ["verify", "x"], ["catalog", "check"], ["catalog", "draft", "a/b", "--offline"]]
+)
 def test_every_command_takes_lang(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     use(monkeypatch, FakeProbe(error="no NVIDIA driver"))
     code, _, err = run(*command, "--lang", "zh")

@@ -198,6 +198,8 @@ MESSAGES: dict[str, str] = {
     "{path}: {n} problem(s).": "{path}：{n} 个问题。",
     "{path}: OK — {p} projects, {m} models, {v} variants.": "{path}：正常——{p} 个项目，{m} 个模型，{v} 个版本。",
     "Wrote {path} ({n} lines).": "已写入 {path}（{n} 行）。",
+    "{repo} is not a Hub repo id; give it as owner/name": "{repo} 不是 Hub 仓库 ID；请写成 owner/name",
+    "Wrote {path}: complete it, then run `llmzh catalog check {path2}`.": "已写入 {path}：请补全后运行 `llmzh catalog check {path2}`。",
     "cannot write {path}: {reason}": "无法写入 {path}：{reason}",
     "{path}: catalog file not found": "{path}：找不到目录文件",
     "check --catalog / LLMZH_CATALOG, or unset them to use the built-in catalog": (
@@ -425,6 +427,7 @@ HELP: dict[str, str] = {
         "先检查，再与内置目录一起使用（或保存为 ~/.config/llmzh/models.yaml）"
     ),
     "Write the draft here (default: stdout).": "将初稿写入该文件（默认：标准输出）。",
+    "Hub repo id, owner/name, or a pasted model page URL.": "Hub 仓库 ID（owner/name），或粘贴的模型页面地址。",
     # catalog check
     "Check the catalog file (`data/models.yaml` or your own).": "检查目录文件（`data/models.yaml` 或你自己的）。",
     "Validate a catalog file and report every problem at once (exit 1 if any).": "校验目录文件，一次报告全部问题（有问题则退出码为 1）。",

@@ -70,7 +70,9 @@ Examples:
 
 @catalog_app.command("draft", epilog=DRAFT_EPILOG)
 def catalog_draft(
-    repo: Annotated[str, typer.Argument(help="Hub repo id, owner/name.", show_default=False)],
+    repo: Annotated[
+        str, typer.Argument(help="Hub repo id, owner/name, or a pasted model page URL.", show_default=False)
+    ],
     output: Annotated[
         str | None,
         typer.Option(
@@ -82,6 +84,7 @@ def catalog_draft(
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
     offline: OfflineOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Write a starting catalog entry for a Hub repo, every fact with the URL it came from.
 
@@ -91,12 +94,18 @@ def catalog_draft(
     """
     from pathlib import Path
 
-    if "/" not in repo.strip("/"):
-        raise typer.BadParameter(f"{repo!r} is not a Hub repo id; give it as owner/name", param_hint="REPO")
+    lang_of(lang)
     with reporting_errors():
         from llmzh.draft import draft_yaml
         from llmzh.errors import LlmzhError, UsageError
-        from llmzh.hub import fetch_card, fetch_config
+        from llmzh.hub import check_repo_id, fetch_card, fetch_config
+        from llmzh.names import parse_name
+
+        parsed = parse_name(repo)
+        if parsed.repo is None:
+            raise UsageError(f"{repo!r} is not a Hub repo id; give it as owner/name")
+        repo = parsed.repo
+        check_repo_id(repo)
 
         settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
         card = fetch_card(repo, settings)
