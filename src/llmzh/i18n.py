@@ -107,6 +107,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ft_adapter": ("适配器", "Adapter"),
     "ft_grads": ("梯度与优化器状态", "Gradients + optimizer"),
     "ft_act_ckpt": ("激活（梯度检查点）", "Activations (checkpointing)"),
+    "ft_step": ("优化器步额外（大于激活时取它）", "Optimizer step (counts if larger)"),
     "ft_total": ("合计", "Total"),
     "ft_total_ckpt": ("合计（梯度检查点）", "Total (checkpointing)"),
     "hub_notes": ("与目录不一致（目录可能需要更正）", "Disagrees with the catalog (the catalog may need a fix)"),
