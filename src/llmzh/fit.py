@@ -87,6 +87,7 @@ class Target(NamedTuple):
     arch: Arch
     levels: tuple[Quant, ...]
     published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+    repos: tuple[tuple[Quant, str], ...] = ()  # the Hub repo of each level, for the commands that run it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -95,14 +96,15 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    return Target(name, arch, levels or sensible_levels(arch), published)
+    repos = tuple((e.variant.quant, e.variant.repo) for e in entries if e.variant.repo)
+    return Target(name, arch, levels or sensible_levels(arch), published, repos)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {})
+    return Target(repo, arch, sensible_levels(arch), {}, tuple((q, repo) for q in sensible_levels(arch)))
 
 
 def _code_fingerprint() -> int:

@@ -33,6 +33,8 @@ class RuntimeChoice(StrEnum):
     transformers = "transformers"
     transformers_legacy = "transformers-legacy"
     llama_cpp = "llama.cpp"
+    vllm = "vllm"
+    ollama = "ollama"
 
 
 class FinetuneChoice(StrEnum):
@@ -51,6 +53,8 @@ Examples:
 * `llmzh estimate Qwen/Qwen2.5-14B-Instruct --quant q4_k_m` — any Hub repo (its config.json is fetched and cached)
 * `llmzh estimate glm-4-9b-chat --finetune qlora --seq 2048` — fine-tuning memory (a rough estimate)
 * `llmzh estimate yi-6b-chat --json` — the parts in bytes
+* `llmzh estimate qwen3-8b --runtime vllm --vram 24 --ctx 32768 --gpu 4090` — vLLM's KV pool, users, speed, command
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --runtime llama.cpp --vram 6 --ram 16` — how many layers -ngl
 
 Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
 """
@@ -74,8 +78,15 @@ def estimate(
         ),
     ] = None,
     ctx: Annotated[
-        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Tokens held in the KV cache (prompt + reply).")
-    ] = 2048,
+        int | None,
+        typer.Option(
+            "--ctx",
+            metavar="TOKENS",
+            min=1,
+            help="Tokens held in the KV cache (prompt + reply); default 2048 (Ollama: its own default).",
+            show_default=False,
+        ),
+    ] = None,
     prompt: Annotated[
         int | None,
         typer.Option("--prompt", metavar="TOKENS", min=0, help="Prefill length (default: --ctx).", show_default=False),
@@ -85,8 +96,9 @@ def estimate(
         RuntimeChoice | None,
         typer.Option(
             "--runtime",
-            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits) or llama.cpp "
-            "(default for GGUF levels).",
+            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits), llama.cpp "
+            "(default for GGUF levels; with --vram/--ram: -ngl offload), vllm (KV pool and concurrency; needs "
+            "--vram) or ollama.",
             show_default=False,
         ),
     ] = None,
@@ -96,6 +108,45 @@ def estimate(
     ] = None,
     seq: Annotated[int, typer.Option("--seq", metavar="TOKENS", min=1, help="Training sequence length.")] = 512,
     vram: VramOpt = None,
+    ram: Annotated[
+        float | None,
+        typer.Option(
+            "--ram",
+            metavar="GB",
+            min=0,
+            help="RAM for the layers llama.cpp/Ollama keep on the CPU.",
+            show_default=False,
+        ),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu", metavar="NAME", help="GPU for the speed estimate (default: the detected one).", show_default=False
+        ),
+    ] = None,
+    gpu_memory_utilization: Annotated[
+        float,
+        typer.Option("--gpu-memory-utilization", metavar="U", min=0.01, max=1.0, help="vLLM's share of the card."),
+    ] = 0.9,
+    max_num_seqs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-num-seqs",
+            metavar="S",
+            min=1,
+            help="vLLM's sequences per batch (default: vLLM's).",
+            show_default=False,
+        ),
+    ] = None,
+    kv_cache: Annotated[
+        str | None,
+        typer.Option(
+            "--kv-cache",
+            metavar="TYPE",
+            help="KV-cache type: fp16, bf16, fp8 (vLLM), q8_0, q4_0 (llama.cpp).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -111,7 +162,7 @@ def estimate(
     InternLM, Yi, DeepSeek, BLOOM), models what the named runtime allocates, and is calibrated against the projects'
     published measurements (bench/estimate_accuracy.py). Published figures from the catalog are shown beside it.
     """
-    if prompt is not None and prompt > ctx:
+    if prompt is not None and prompt > (ctx or 2048):
         raise typer.BadParameter(
             f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
         )
@@ -126,7 +177,81 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
+        serve = runtime is not None and runtime.value in ("vllm", "ollama")
+        if serve or (runtime is RuntimeChoice.llama_cpp and (limit is not None or ram is not None)):
+            assert runtime is not None
+            settings = (gpu_memory_utilization, max_num_seqs, kv_cache)
+            serve_ctx = ctx if runtime is RuntimeChoice.ollama else (ctx or 2048)
+            _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json)
+            return
+        ctx = ctx or 2048
         _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+
+
+def _serve(
+    target: Any,
+    levels: list[Any],
+    runtime: str,
+    ctx: int | None,
+    limit: float | None,
+    ram: float | None,
+    gpu_name: str | None,
+    settings: tuple[float, int | None, str | None],
+    as_json: bool,
+) -> None:
+    """vLLM / llama.cpp offload / Ollama: the runtime's own memory model, speed and command (llmzh.runtimes)."""
+    from llmzh.errors import UsageError
+    from llmzh.estimate import GGUF_LEVELS
+    from llmzh.runtimes.gpus import find_gpu
+    from llmzh.runtimes.report import runtime_row
+
+    gpu = None
+    if gpu_name is not None:
+        gpu = find_gpu(gpu_name)
+        if gpu is None:
+            raise UsageError(f"unknown GPU {gpu_name!r}", hint="name it as sold, e.g. 4090, A100 80GB, M3 Max")
+    else:
+        from llmzh.hardware import detect
+
+        best = detect().best_gpu
+        gpu = find_gpu(best.name) if best is not None else None
+    wanted = levels or [q for q in target.levels if (q in GGUF_LEVELS) == (runtime != "vllm")]
+    if not wanted:
+        raise UsageError(f"{target.name} has no level {runtime} runs", hint="name one with --quant")
+    utilization, seqs, kv = settings
+    rows = []
+    for level in wanted:
+        rows.append(
+            runtime_row(
+                target.arch,
+                level,
+                runtime,  # type: ignore[arg-type]
+                repos=target.repos,
+                vram_bytes=int(limit * 2**30) if limit is not None else None,
+                ram_bytes=int(ram * 2**30) if ram is not None else None,
+                ctx=ctx,
+                gpu_memory_utilization=utilization,
+                max_num_seqs=seqs,
+                kv_cache=kv,
+                gpu=gpu,
+            )
+        )
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        sys.stdout.write(f"{target.name} {row['quant']} ({runtime}, ctx {row['ctx']})\n")
+        for key, value in row.items():
+            if key in ("quant", "runtime", "ctx", "commands", "speed"):
+                continue
+            shown = _gb(value) if key.endswith("_bytes") and isinstance(value, int) else value
+            sys.stdout.write(f"  {key}: {shown}\n")
+        if "speed" in row:
+            s = row["speed"]
+            prefill = f", prefill ≈{s['prefill_tps']} tokens/s" if s["prefill_tps"] else ""
+            sys.stdout.write(f"  speed on {s['gpu']}: decode ≈{s['decode_tps']} tokens/s{prefill}\n")
+        for name, command in row["commands"].items():
+            sys.stdout.write(f"  {name}: {command}\n")
 
 
 def _target(
@@ -201,7 +326,12 @@ def _inference(
     for level in levels:
         try:
             est = estimate_inference(
-                target.arch, level, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime.value if runtime else None
+                target.arch,
+                level,
+                ctx=ctx,
+                prompt=prompt,
+                batch=batch,
+                runtime=runtime.value if runtime else None,  # type: ignore[arg-type]  # vllm/ollama go to _serve
             )
         except LlmzhError as error:
             rows.append({"quant": level.value, "error": error.message})

@@ -1,0 +1,81 @@
+"""The command line that runs a variant under each runtime, with the numbers that fit, and the flags it may use.
+
+``DOCUMENTED_FLAGS`` lists, per runtime, the flags these commands use as each runtime's own CLI documentation
+spells them; tests parse every generated command against it.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from llmzh.schema import Quant
+
+DOCUMENTED_FLAGS: dict[str, tuple[str, frozenset[str]]] = {
+    "vllm": (
+        "https://docs.vllm.ai/en/latest/cli/serve.html",
+        frozenset(
+            {"--max-model-len", "--gpu-memory-utilization", "--quantization", "--kv-cache-dtype", "--max-num-seqs"}
+        ),
+    ),
+    "llama-server": (
+        "https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md",
+        frozenset({"-hf", "-c", "-ngl", "-ctk", "-ctv", "-fa"}),
+    ),
+    "ollama": ("https://github.com/ollama/ollama/blob/main/docs/cli.md", frozenset()),
+}
+
+_VLLM_QUANTIZATION = {Quant.FP8: "fp8", Quant.BNB_NF4: "bitsandbytes", Quant.BNB_INT8: "bitsandbytes"}
+
+
+def vllm_serve(
+    repo: str,
+    quant: Quant,
+    *,
+    max_model_len: int,
+    gpu_memory_utilization: float,
+    kv_cache_dtype: str = "auto",
+    max_num_seqs: int | None = None,
+) -> str:
+    """``vllm serve REPO --max-model-len N --gpu-memory-utilization U`` plus the flags the level needs (GPTQ and
+    AWQ checkpoints declare their method in config.json; FP8 and bitsandbytes are quantized at load)."""
+    args = ["vllm", "serve", repo, "--max-model-len", str(max_model_len)]
+    args += ["--gpu-memory-utilization", f"{gpu_memory_utilization:g}"]
+    if quant in _VLLM_QUANTIZATION:
+        args += ["--quantization", _VLLM_QUANTIZATION[quant]]
+    if kv_cache_dtype != "auto":
+        args += ["--kv-cache-dtype", kv_cache_dtype]
+    if max_num_seqs is not None:
+        args += ["--max-num-seqs", str(max_num_seqs)]
+    return shlex.join(args)
+
+
+def llama_server(repo: str, quant: Quant, *, ctx: int, gpu_layers: int, kv_type: str = "f16") -> str:
+    """``llama-server -hf REPO:QUANT -c N -ngl L`` (and a quantized KV cache with flash attention)."""
+    args = ["llama-server", "-hf", f"{repo}:{quant.value.upper()}", "-c", str(ctx), "-ngl", str(gpu_layers)]
+    if kv_type != "f16":
+        args += ["-fa", "on", "-ctk", kv_type, "-ctv", kv_type]
+    return shlex.join(args)
+
+
+def ollama_run(tag: str, *, ctx: int, default_ctx: int) -> str:
+    """``ollama run TAG``, after ``OLLAMA_CONTEXT_LENGTH=N ollama serve`` when Ollama's default context differs
+    from the one that fits."""
+    run = shlex.join(["ollama", "run", tag])
+    if ctx == default_ctx:
+        return run
+    return f"OLLAMA_CONTEXT_LENGTH={ctx} ollama serve & {run}"
+
+
+def transformers_code(repo: str, quant: Quant) -> str:
+    """Python that loads the variant with transformers (bitsandbytes levels quantize at load)."""
+    lines = ["from transformers import AutoModelForCausalLM, AutoTokenizer", ""]
+    kwargs = 'device_map="auto", torch_dtype="auto"'
+    if quant in (Quant.BNB_NF4, Quant.BNB_INT8):
+        lines.insert(0, "from transformers import BitsAndBytesConfig")
+        config = "load_in_4bit=True" if quant is Quant.BNB_NF4 else "load_in_8bit=True"
+        kwargs += f", quantization_config=BitsAndBytesConfig({config})"
+    lines += [
+        f'tokenizer = AutoTokenizer.from_pretrained("{repo}")',
+        f'model = AutoModelForCausalLM.from_pretrained("{repo}", {kwargs})',
+    ]
+    return "\n".join(lines)
