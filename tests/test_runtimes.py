@@ -1,0 +1,258 @@
+"""llmzh.runtimes: vLLM's pool, llama.cpp's offload, Ollama's defaults, speed, GPUs and the printed commands."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from llmzh.cli import app
+from llmzh.estimate import arch_from_config
+from llmzh.runtimes import RuntimeSettingError, commands, llamacpp, ollama, speed, vllm
+from llmzh.runtimes.gpus import find_gpu
+from llmzh.schema import Quant
+
+runner = CliRunner()
+GiB = 1 << 30
+MiB = 1 << 20
+TOY = {  # head_dim 128, KV width 256: 4 layers x 2 (K, V) x 256 x 2 bytes = 4096 bytes per token
+    "model_type": "llama",
+    "hidden_size": 1024,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 2,
+    "intermediate_size": 2816,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 8192,
+}
+QWEN25_14B = {  # https://huggingface.co/Qwen/Qwen2.5-Coder-14B-Instruct config.json
+    "model_type": "qwen2",
+    "hidden_size": 5120,
+    "num_hidden_layers": 48,
+    "num_attention_heads": 40,
+    "num_key_value_heads": 8,
+    "intermediate_size": 13824,
+    "vocab_size": 152064,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 32768,
+}
+
+
+def test_vllm_pool_by_hand() -> None:
+    """8 GiB x 0.9 = 7,730,941,132; minus weights 110,633,984 params x 2, non-torch 0.25 GiB, activations
+    2048 x (3 x 2816 + 4 x 1024) x 2 + 256 x 32000 x 4 = 84,148,224, CUDA graphs 0.5 GiB = 6,620,218,572 bytes;
+    blocks of 16 tokens x 4096 bytes: 101,016 blocks = 1,616,256 tokens."""
+    p = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=8 * GiB, ctx=4096)
+    assert p.weights_bytes == 221_267_968
+    assert p.activation_bytes == 84_148_224
+    assert p.kv_pool_bytes == 6_620_218_572
+    assert p.kv_cache_tokens == 1_616_256
+    assert p.max_model_len == 8192  # capped at the model's max_position_embeddings
+    assert p.max_concurrency == pytest.approx(1_616_256 / 4096)
+    assert p.fits
+    too_long = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=8 * GiB, ctx=1_616_257)
+    assert too_long.kv_pool_bytes > 0 and not too_long.fits  # vLLM refuses a max_model_len the pool cannot hold
+
+
+def test_vllm_fp8_cache_doubles_tokens_and_old_versions_keep_graph_memory() -> None:
+    arch = arch_from_config(TOY)
+    auto = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096)
+    fp8 = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, kv_cache_dtype="fp8")
+    assert 0 <= fp8.kv_cache_tokens - 2 * auto.kv_cache_tokens <= vllm.BLOCK_SIZE  # whole blocks either way
+    old = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, version="0.8-0.20")
+    assert old.kv_pool_bytes - auto.kv_pool_bytes == GiB // 2
+
+
+def test_vllm_defaults_follow_the_card() -> None:
+    assert vllm.batch_defaults(24 * GiB) == (2048, 256)
+    assert vllm.batch_defaults(80 * GiB, "NVIDIA H100 80GB HBM3") == (8192, 1024)
+    assert vllm.batch_defaults(80 * GiB, "NVIDIA A100-SXM4-80GB") == (2048, 256)
+
+
+def test_vllm_does_not_fit_when_the_pool_is_too_small() -> None:
+    p = vllm.plan(arch_from_config(QWEN25_14B), Quant.BF16, total_bytes=24 * GiB, ctx=4096)
+    assert p.kv_pool_bytes < 0 and p.kv_cache_tokens == 0 and not p.fits
+    with pytest.raises(RuntimeSettingError, match="vLLM does not load q4_k_m"):
+        vllm.plan(arch_from_config(TOY), Quant.Q4_K_M, total_bytes=8 * GiB, ctx=4096)
+
+
+def test_llamacpp_buffers_match_a_logged_load() -> None:
+    """ollama/ollama#9091, Qwen2.5-Coder-14B Q4_K_M, -c 8192, 49/49 layers: "CUDA0 model buffer size = 8148.38
+    MiB", "CPU model buffer size = 417.66 MiB" (token_embd: 152064 x 5120 at 144 bytes per 256), "CUDA0 KV buffer
+    size = 1536.00 MiB" (48 x 8192 x 2 x 1024 x 2 bytes)."""
+    b = llamacpp.buffers(arch_from_config(QWEN25_14B), Quant.Q4_K_M, ctx=8192, gpu_layers=49)
+    assert b.total_layers == 49
+    assert b.gpu_kv_bytes == 1536 * MiB
+    assert b.cpu_model_bytes == 152064 * 5120 * 144 // 256
+    assert b.gpu_model_bytes / MiB == pytest.approx(8148.38, rel=0.005)
+    blocks_only = llamacpp.buffers(arch_from_config(QWEN25_14B), Quant.Q4_K_M, ctx=8192, gpu_layers=48)
+    output = llamacpp.parts(arch_from_config(QWEN25_14B), Quant.Q4_K_M).output
+    assert b.gpu_model_bytes - blocks_only.gpu_model_bytes == output  # -ngl 48: the output layer stays in RAM
+    assert blocks_only.cpu_model_bytes - b.cpu_model_bytes == output
+
+
+def test_llamacpp_offloads_the_most_layers_that_fit() -> None:
+    arch = arch_from_config(QWEN25_14B)
+    budget = 6 * GiB
+    p = llamacpp.plan(arch, Quant.Q4_K_M, ctx=4096, vram_bytes=budget, ram_bytes=32 * GiB)
+    assert 0 < p.gpu_layers < p.total_layers and p.fits
+    assert p.gpu_bytes <= budget
+    more = llamacpp.buffers(arch, Quant.Q4_K_M, ctx=4096, gpu_layers=p.gpu_layers + 1)
+    assert more.gpu_bytes > budget
+    assert p.ram_bytes == p.cpu_model_bytes + p.cpu_kv_bytes
+    short = llamacpp.plan(arch, Quant.Q4_K_M, ctx=4096, vram_bytes=budget, ram_bytes=1 * GiB)
+    assert not short.fits
+    q8 = llamacpp.buffers(arch, Quant.Q4_K_M, ctx=8192, gpu_layers=49, kv_type="q8_0")
+    assert q8.gpu_kv_bytes == 48 * 8192 * 2 * 1024 * 34 // 32
+
+
+@pytest.mark.parametrize(
+    ("vram_gib", "version", "expected"),
+    [
+        (8, "<0.6.7", 2048),
+        (8, "0.6.7-0.15.4", 4096),
+        (80, "0.6.7-0.15.4", 4096),
+        (8, "0.15.5+", 4096),
+        (24, "0.15.5+", 32768),
+        (47, "0.15.5+", 32768),
+        (48, "0.15.5+", 262144),
+    ],
+)
+def test_ollama_default_context(vram_gib: int, version: ollama.OllamaVersion, expected: int) -> None:
+    assert ollama.default_ctx(vram_gib * GiB, version) == expected
+
+
+def test_decode_speed_by_hand() -> None:
+    """1e9 bytes at 0.81 x 1000 GB/s = 1.2346 ms, plus 10 layers x 116 us = 2.3946 ms: 417.6 tokens/s."""
+    assert speed.decode_tps(gpu_bytes=1e9, bandwidth_gbs=1000, layers=10) == pytest.approx(417.6, abs=0.1)
+    slower = speed.decode_tps(gpu_bytes=0.5e9, bandwidth_gbs=1000, layers=10, ram_bytes=0.5e9)
+    assert slower < speed.decode_tps(gpu_bytes=1e9, bandwidth_gbs=1000, layers=10)
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("4090", "GeForce RTX 4090"),
+        ("NVIDIA A100-SXM4-80GB", "A100 80GB"),
+        ("NVIDIA A100-PCIE-40GB", "A100 40GB"),
+        ("A10", "A10"),
+        ("NVIDIA H100 80GB HBM3", "H100"),
+        ("4060 Ti", "GeForce RTX 4060 Ti"),
+        ("M3 Max", "Apple M3 Max"),
+    ],
+)
+def test_find_gpu(typed: str, name: str) -> None:
+    gpu = find_gpu(typed)
+    assert gpu is not None and gpu.name == name
+
+
+def _flags_documented(command: str) -> None:
+    for line in command.split(" & "):
+        words = shlex.split(line)
+        while "=" in words[0]:  # OLLAMA_CONTEXT_LENGTH=N
+            words = words[1:]
+        program = "llama-server" if words[0] == "llama-server" else words[0]
+        url, flags = commands.DOCUMENTED_FLAGS[program]
+        used = {w for w in words if w.startswith("-")}
+        assert used <= flags, f"{used - flags} not in {url}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        commands.vllm_serve(
+            "Qwen/Qwen3-8B",
+            Quant.FP8,
+            max_model_len=32768,
+            gpu_memory_utilization=0.9,
+            kv_cache_dtype="fp8",
+            max_num_seqs=8,
+        ),
+        commands.vllm_serve("Qwen/Qwen3-8B-AWQ", Quant.AWQ, max_model_len=8192, gpu_memory_utilization=0.85),
+        commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q4_K_M, ctx=8192, gpu_layers=37),
+        commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q8_0, ctx=8192, gpu_layers=20, kv_type="q8_0"),
+        commands.ollama_run("qwen3:8b", ctx=8192, default_ctx=4096),
+        commands.ollama_run("qwen3:8b", ctx=4096, default_ctx=4096),
+    ],
+)
+def test_every_command_uses_documented_flags(command: str) -> None:
+    _flags_documented(command)
+
+
+def test_commands_carry_the_numbers() -> None:
+    assert commands.vllm_serve("Qwen/Qwen3-8B", Quant.BF16, max_model_len=32768, gpu_memory_utilization=0.9) == (
+        "vllm serve Qwen/Qwen3-8B --max-model-len 32768 --gpu-memory-utilization 0.9"
+    )
+    assert commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q4_K_M, ctx=8192, gpu_layers=37) == (
+        "llama-server -hf Qwen/Qwen3-8B-GGUF:Q4_K_M -c 8192 -ngl 37"
+    )
+    assert commands.ollama_run("qwen3:8b", ctx=8192, default_ctx=4096) == (
+        "OLLAMA_CONTEXT_LENGTH=8192 ollama serve & ollama run qwen3:8b"
+    )
+    code = commands.transformers_code("Qwen/Qwen3-8B", Quant.BNB_NF4)
+    compile(code, "<transformers>", "exec")
+    assert "BitsAndBytesConfig(load_in_4bit=True)" in code
+
+
+def test_estimate_runtime_vllm_json() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "estimate",
+            "qwen3-8b",
+            "--quant",
+            "bf16",
+            "--runtime",
+            "vllm",
+            "--vram",
+            "24",
+            "--ctx",
+            "16384",
+            "--gpu",
+            "4090",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["runtime"] == "vllm" and row["gpu_memory_utilization"] == 0.9
+    assert row["fits"] is True and row["max_model_len"] >= 16384
+    assert row["max_concurrency"] == round(row["kv_cache_tokens"] / 16384, 2)
+    assert row["speed"]["estimated"] is True and row["speed"]["gpu"] == "GeForce RTX 4090"
+    _flags_documented(row["commands"]["vllm"])
+    assert "--max-model-len 16384" in row["commands"]["vllm"]
+
+
+def test_estimate_runtime_llamacpp_offload_json() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "estimate",
+            "qwen2.5-7b-instruct",
+            "--quant",
+            "q4_k_m",
+            "--runtime",
+            "llama.cpp",
+            "--vram",
+            "3",
+            "--ram",
+            "16",
+            "--gpu",
+            "3060",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert 0 < row["gpu_layers"] < row["total_layers"] == 29
+    assert row["fits"] is True and row["gpu_bytes"] <= 3 * GiB
+
+
+def test_estimate_runtime_errors_are_one_line() -> None:
+    result = runner.invoke(app, ["estimate", "qwen3-8b", "--runtime", "vllm"])
+    assert result.exit_code == 1 and "--vram" in result.stderr and "Traceback" not in result.stderr
+    result = runner.invoke(app, ["estimate", "qwen3-8b", "--runtime", "vllm", "--vram", "24", "--gpu", "Voodoo5"])
+    assert result.exit_code == 2 and "Voodoo5" in result.stderr
