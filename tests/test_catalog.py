@@ -310,9 +310,9 @@ def test_check_architecture_against_parameter_count(tmp_path: Path) -> None:
     code, lines = check_output(tmp_path, wrong)
     assert code == 1
     assert "the architecture gives 6.74B parameters, but params_b says 13B" in lines[0]
-    unreadable = consistent.replace("model_type: llama", "model_type: mystery")
+    unreadable = consistent.replace("num_attention_heads: 32, ", "")
     code, lines = check_output(tmp_path, unreadable)
-    assert code == 1 and "cannot read this config" in lines[0]
+    assert code == 1 and "cannot read this config: llama config is missing 'num_attention_heads'" in lines[0]
 
 
 def test_every_founding_repo_is_still_in_the_catalog() -> None:

@@ -25,19 +25,26 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+def _arch(config: str) -> Arch | None:
+    import json
+
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(dict(config))
+        return arch_from_config(json.loads(config))
     except LlmzhError:
         return None
 
 
 def model_arch(entry: Entry) -> Arch | None:
     """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    import json
+
     architecture = entry.model.architecture
-    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+    if architecture is None:
+        return None
+    # Keyed by the canonical JSON text: configs nest text_config / vision_config and lists (layer_types).
+    return _arch(json.dumps(architecture.config, sort_keys=True, default=str))
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -112,10 +119,11 @@ def _code_fingerprint() -> int:
     import zlib
 
     here = Path(__file__)
+    files = [here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))]
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
+    for file in files:
         try:
-            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+            crc = zlib.crc32(file.read_bytes(), crc)
         except OSError:
             return -1
     return crc
