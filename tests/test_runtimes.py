@@ -256,3 +256,33 @@ def test_estimate_runtime_errors_are_one_line() -> None:
     assert result.exit_code == 1 and "--vram" in result.stderr and "Traceback" not in result.stderr
     result = runner.invoke(app, ["estimate", "qwen3-8b", "--runtime", "vllm", "--vram", "24", "--gpu", "Voodoo5"])
     assert result.exit_code == 2 and "Voodoo5" in result.stderr
+
+
+HYBRID = {  # a Qwen3.5-style text config: 8 layers, every 4th full attention, the rest gated delta net
+    "model_type": "qwen3_5_text",
+    "hidden_size": 1024,
+    "num_hidden_layers": 8,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 2,
+    "head_dim": 128,
+    "intermediate_size": 2816,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 262144,
+    "layer_types": ["linear_attention"] * 3 + ["full_attention"] + ["linear_attention"] * 3 + ["full_attention"],
+    "linear_num_key_heads": 4,
+    "linear_num_value_heads": 8,
+    "linear_key_head_dim": 64,
+    "linear_value_head_dim": 64,
+    "linear_conv_kernel_dim": 4,
+    "mamba_ssm_dtype": "float32",
+}
+
+
+def test_vllm_hybrid_caches_full_layers_and_holds_a_state_per_sequence() -> None:
+    """2 full layers x 2 (K, V) x 256 x 2 bytes = 2048 bytes per token; 6 linear layers each hold a conv state
+    of (2 x 4 x 64 + 8 x 64) channels x 3 taps x 2 bytes and an fp32 state of 8 x 64 x 64: 6 x (6144 + 131072)."""
+    p = vllm.plan(arch_from_config(HYBRID), Quant.BF16, total_bytes=8 * GiB, ctx=32768)
+    assert p.kv_bytes_per_token == 2048
+    assert p.state_bytes_per_sequence == 6 * (1024 * 3 * 2 + 8 * 64 * 64 * 4)
+    assert p.max_concurrency == pytest.approx(p.kv_pool_bytes / (32768 * 2048 + p.state_bytes_per_sequence))

@@ -20,13 +20,23 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from llmzh.estimate import CUDA_CONTEXT_BYTES, GGUF_LEVELS, Arch, estimate_inference, kv_cache_bytes, weight_bytes
+from llmzh.estimate import (
+    CUDA_CONTEXT_BYTES,
+    GGUF_LEVELS,
+    Arch,
+    count_params,
+    estimate_inference,
+    kv_cache_bytes,
+    state_bytes_per_sequence,
+    weight_bytes,
+)
 from llmzh.runtimes import RuntimeSettingError
 from llmzh.schema import Quant
 
 CTX_PAD = 256  # llama.cpp pads n_ctx to a multiple of 256
 KvType = Literal["f16", "q8_0", "q4_0"]
 KV_TYPE_BYTES: dict[str, float] = {"f16": 2, "q8_0": 34 / 32, "q4_0": 18 / 32}
+Q6_K_BYTES, Q8_0_BYTES = 210 / 256, 34 / 32
 _BASE_TYPE_BYTES: dict[Quant, float] = {  # ggml block bytes / values of each ftype's base type (ggml.c type traits)
     Quant.Q8_0: 34 / 32,
     Quant.Q6_K: 210 / 256,
@@ -65,23 +75,29 @@ class LlamaCppPlan(NamedTuple):
 
 
 def parts(arch: Arch, quant: Quant) -> Parts:
-    """Split the estimator's GGUF size into embedding, repeating blocks and output layer."""
+    """Split the estimator's GGUF size into embedding, repeating blocks and output layer.
+
+    llama.cpp's quantizer (``llama_tensor_get_type``) stores the output tensor as Q6_K (Q8_0 for the Q8_0 ftype or
+    rows that are not a multiple of 256) and the token embedding at the ftype's base type, or as the output when
+    tied; the blocks are the rest of the file."""
     if quant not in GGUF_LEVELS:
         raise RuntimeSettingError(
             f"llama.cpp runs GGUF files, not {quant.value}", hint="pick a GGUF level (q4_k_m, q8_0, ...)"
         )
     whole = weight_bytes(arch, quant)
-    outer = weight_bytes(arch._replace(layers=0), quant)
-    if arch.tied:
-        embedding = output = outer
-    else:
-        embedding = int(arch.vocab * arch.hidden * _BASE_TYPE_BYTES[quant])
-        output = outer - embedding
-    return Parts(embedding, (whole - outer) // arch.layers, output)
+    table = count_params(arch).embedding
+    out_bytes = Q8_0_BYTES if quant is Quant.Q8_0 or arch.hidden % 256 else Q6_K_BYTES
+    output = int(table * out_bytes) + 4 * arch.hidden  # + the F32 output norm
+    embedding = int(table * (out_bytes if arch.tied else _BASE_TYPE_BYTES[quant]))
+    blocks = whole - output - (0 if arch.tied else embedding)
+    return Parts(embedding, blocks // arch.layers, output)
 
 
 def _kv_per_layer(arch: Arch, n_ctx: int, kv_type: KvType) -> int:
-    return kv_cache_bytes(arch._replace(layers=1), n_ctx, 1, KV_TYPE_BYTES[kv_type])
+    """KV cache and recurrent state of one layer, averaged over the layers (hybrid models hold a context-long cache
+    only in their full-attention layers and a fixed state in the others)."""
+    cache = kv_cache_bytes(arch, n_ctx, 1, KV_TYPE_BYTES[kv_type], runtime="llama.cpp")
+    return (cache + state_bytes_per_sequence(arch, runtime="llama.cpp")) // arch.layers
 
 
 def buffers(arch: Arch, quant: Quant, *, ctx: int, gpu_layers: int, kv_type: KvType = "f16") -> LlamaCppPlan:

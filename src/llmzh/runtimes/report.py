@@ -60,6 +60,7 @@ def vllm_row(
         "cuda_graph_bytes": p.cuda_graph_bytes,
         "kv_pool_bytes": p.kv_pool_bytes,
         "kv_cache_tokens": p.kv_cache_tokens,
+        "state_bytes_per_sequence": p.state_bytes_per_sequence,
         "max_concurrency": round(p.max_concurrency, 2),
         "max_model_len": p.max_model_len,
         "max_num_seqs": p.max_num_seqs,

@@ -40,13 +40,21 @@ class Speed(NamedTuple):
 
 
 def bytes_per_token(arch: Arch, quant: Quant, *, context: int, kv_elem_bytes: float = 2) -> int:
-    """Bytes one decoding step reads: every weight but the embedding table (one row of it is looked up; a tied
-    table is read whole as the LM head), plus the KV cache of ``context`` tokens. Dense models only: MoE layers
-    would be priced as if every expert ran (the safe side for speed)."""
+    """Bytes one decoding step reads: the weights the token passes through (MoE: the estimator's active share of
+    the blocks; not the embedding table, of which one row is looked up, unless tied and so read as the LM head),
+    plus the KV cache of ``context`` tokens."""
     p = count_params(arch)
     weights = weight_bytes(arch, quant)
-    embedding = 0 if arch.tied else int(p.embedding * weights / p.total)
-    return weights - embedding + kv_cache_bytes(arch, context, 1, kv_elem_bytes)
+    per_param = weights / p.total
+    inactive = p.total - p.extra - p.active  # experts the router does not pick
+    embedding = 0 if arch.tied else p.embedding
+    read = weights - per_param * (embedding + inactive + p.extra)
+    return int(read) + kv_cache_bytes(arch, context, 1, kv_elem_bytes)
+
+
+def active_params(arch: Arch) -> int:
+    """Parameters one token runs through: the estimator's active count for MoE, else every decoder weight."""
+    return count_params(arch).active
 
 
 def decode_tps(
@@ -67,5 +75,5 @@ def prefill_tps(arch: Arch, tflops: float | None) -> float | None:
     """Prompt tokens per second at FLOPS_EFFICIENCY of the card's dense FP16 throughput."""
     if tflops is None:
         return None
-    flops_per_token = 2 * (count_params(arch).blocks + arch.vocab * arch.hidden)
+    flops_per_token = 2 * active_params(arch)
     return FLOPS_EFFICIENCY * tflops * 1e12 / flops_per_token

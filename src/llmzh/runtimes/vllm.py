@@ -13,7 +13,9 @@ at 35d5cda; ``vllm/utils/mem_utils.py``, ``memory_profiling``), which logs it as
     KV pool     = requested - non-KV, cut into blocks of 16 tokens for every attention layer
                   ("GPU KV cache size: N tokens" = blocks x 16; ``vllm/v1/core/kv_cache_utils.py``)
     concurrency = pool tokens / max_model_len ("Maximum concurrency for N tokens per request: X"), and start-up
-                  fails when one max_model_len sequence does not fit the pool.
+                  fails when one max_model_len sequence does not fit the pool. Hybrid models (Qwen3-Next,
+                  Qwen3.5) cache tokens only in their full-attention layers and hold one fixed gated-delta-net
+                  state per sequence (``llmzh.estimate.state_bytes_per_sequence``); MLA models cache the latent.
 
 Versions followed: V1 engine, v0.8 to v0.20 (no CUDA-graph term) and v0.21+ (the default here). Defaults for
 ``vllm serve`` (``EngineArgs`` batch defaults, ``vllm/engine/arg_utils.py``): max_num_batched_tokens 2048 and
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from llmzh.estimate import GGUF_LEVELS, Arch, kv_cache_bytes, weight_bytes
+from llmzh.estimate import GGUF_LEVELS, Arch, state_bytes_per_sequence, weight_bytes
+from llmzh.estimate import kv_bytes_per_token as _kv_bytes_per_token
 from llmzh.runtimes import RuntimeSettingError
 from llmzh.schema import Quant
 
@@ -63,6 +66,7 @@ class VllmPlan(NamedTuple):
     cuda_graph_bytes: int
     kv_pool_bytes: int  # "Available KV cache memory" (negative: "No available memory for the cache blocks")
     kv_bytes_per_token: int
+    state_bytes_per_sequence: int  # hybrid models: the linear-attention layers' fixed state of one sequence
     kv_cache_tokens: int  # "GPU KV cache size: N tokens"
     max_model_len: int  # the longest single sequence the pool holds, capped at the model's own maximum
     ctx: int  # the --max-model-len asked for
@@ -87,9 +91,9 @@ def serves(quant: Quant) -> bool:
 
 
 def kv_bytes_per_token(arch: Arch, kv_cache_dtype: KvDtype = "auto") -> int:
-    """Bytes one token takes in the pool: K and V of every attention layer, 2 bytes each ("auto" keeps the model's
-    16-bit dtype), 1 with ``--kv-cache-dtype fp8``."""
-    return kv_cache_bytes(arch, 1, 1, 1 if kv_cache_dtype == "fp8" else 2)
+    """Bytes one token takes in the pool: K and V of every full-attention layer (MLA: the latent vLLM caches), 2
+    bytes each ("auto" keeps the model's 16-bit dtype), 1 with ``--kv-cache-dtype fp8``."""
+    return int(_kv_bytes_per_token(arch, runtime="vllm", kv_dtype="fp8" if kv_cache_dtype == "fp8" else "bf16"))
 
 
 def activation_bytes(arch: Arch, *, batched_tokens: int, num_seqs: int) -> int:
@@ -137,7 +141,12 @@ def plan(
     graphs = CUDA_GRAPH_BYTES if version == "0.21+" else 0
     pool = requested - w - NON_TORCH_BYTES - act - graphs
     per_token = kv_bytes_per_token(arch, kv_cache_dtype)
+    state = state_bytes_per_sequence(arch, runtime="vllm")
     kv_tokens = max(pool, 0) // (per_token * BLOCK_SIZE) * BLOCK_SIZE
+    # A hybrid model's sequence holds its context's KV blocks and one fixed state (vLLM pads the state to whole
+    # pages of the same pool), so users at once = pool / (ctx x per-token + state).
+    sequences = max(pool, 0) / (ctx * per_token + state) if state else kv_tokens / ctx
+    longest = (max(pool, 0) - state) // (per_token * BLOCK_SIZE) * BLOCK_SIZE if state else kv_tokens
     model_max = arch.max_positions or ctx
     return VllmPlan(
         gpu_memory_utilization=gpu_memory_utilization,
@@ -149,12 +158,13 @@ def plan(
         cuda_graph_bytes=graphs,
         kv_pool_bytes=pool,
         kv_bytes_per_token=per_token,
+        state_bytes_per_sequence=state,
         kv_cache_tokens=kv_tokens,
-        max_model_len=min(kv_tokens, model_max),
+        max_model_len=max(0, min(longest, model_max)),
         ctx=ctx,
-        max_concurrency=kv_tokens / ctx,
+        max_concurrency=sequences,
         max_num_seqs=seqs,
         max_num_batched_tokens=tokens,
         kv_cache_dtype=kv_cache_dtype,
-        fits=pool > 0 and kv_tokens >= ctx,
+        fits=pool > 0 and sequences >= 1,
     )
