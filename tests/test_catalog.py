@@ -224,12 +224,12 @@ def test_validated_catalog_is_cached_and_a_bad_cache_is_rebuilt(
     monkeypatch.setenv("LLMZH_CACHE_DIR", str(cache))
     path = write(tmp_path, VALID)
     first = load_catalog(path)
-    (pickled,) = (cache / "catalog").glob("*.pickle")
+    (cached,) = (cache / "catalog").glob("*.catalog.json")
     assert load_catalog(path) == first  # served from the cache
 
-    pickled.write_bytes(b"not a pickle")  # corrupted: ignored and rewritten
+    cached.write_bytes(b"not json")  # corrupted: ignored and rewritten
     assert load_catalog(path) == first
-    assert pickled.read_bytes() != b"not a pickle"
+    assert cached.read_bytes() != b"not json"
 
     os_stat = path.stat()
     path.write_text(VALID.replace("name: Demo 7B", "name: Demo Seven"), encoding="utf-8")

@@ -129,6 +129,23 @@ def _code_fingerprint() -> int:
     return crc
 
 
+def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
+    """Memoized estimates read back from the cache, or None unless every item is [variant id, purpose, GB]."""
+    if not isinstance(stored, list):
+        return None
+    memo: dict[tuple[str, str], float | None] = {}
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        vid, purpose, gb = item
+        if not isinstance(vid, str) or purpose not in PURPOSES:
+            return None
+        if gb is not None and (isinstance(gb, bool) or not isinstance(gb, (int, float)) or not 0 < gb < 1e9):
+            return None
+        memo[(vid, purpose)] = gb
+    return memo
+
+
 def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
     """Estimates for every variant at a context, memoized beside the cached catalog.
 
@@ -139,13 +156,10 @@ def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
 
     path = Path(catalog.path)
     kind, extra = f"estimates-{ctx or 'default'}", (_code_fingerprint(),)
-    stored = read_memo(path, kind, extra)
-    memo: dict[tuple[str, str], float | None]
-    if isinstance(stored, dict):
-        memo = stored
-    else:
+    memo = _memo_from_json(read_memo(path, kind, extra))
+    if memo is None:
         memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
-        write_memo(path, kind, memo, extra)
+        write_memo(path, kind, [[vid, purpose, gb] for (vid, purpose), gb in memo.items()], extra)
 
     def estimator(entry: Entry, purpose: Purpose) -> float | None:
         key = (entry.variant.id, purpose)
