@@ -286,3 +286,36 @@ def test_vllm_hybrid_caches_full_layers_and_holds_a_state_per_sequence() -> None
     assert p.kv_bytes_per_token == 2048
     assert p.state_bytes_per_sequence == 6 * (1024 * 3 * 2 + 8 * 64 * 64 * 4)
     assert p.max_concurrency == pytest.approx(p.kv_pool_bytes / (32768 * 2048 + p.state_bytes_per_sequence))
+
+
+def test_recommend_runtime_ranks_under_its_memory_model_and_prints_commands() -> None:
+    result = runner.invoke(
+        app, ["recommend", "--vram", "24", "--runtime", "vllm", "--ctx", "32768", "--limit", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    picks = json.loads(result.stdout)
+    assert picks and all(p["need_gb"] <= 24 for p in picks)
+    for pick in picks:
+        [command] = pick["commands"].values()
+        assert command.startswith("vllm serve ") and "--max-model-len 32768" in command
+        _flags_documented(command)
+    gguf = runner.invoke(app, ["recommend", "--vram", "8", "--runtime", "llama.cpp", "--limit", "3", "--json"])
+    assert gguf.exit_code == 0, gguf.stderr
+    for pick in json.loads(gguf.stdout):
+        assert "-gguf-" in pick["id"]
+        _flags_documented(pick["commands"]["llama.cpp"])
+    cpu = runner.invoke(app, ["recommend", "--ram", "16", "--runtime", "vllm"])
+    assert cpu.exit_code == 2 and "--vram" in cpu.stderr
+
+
+def test_show_carries_commands_sized_for_the_card() -> None:
+    result = runner.invoke(app, ["show", "qwen3-8b", "--json", "--vram", "24", "--ctx", "65536"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    variants = {v["id"]: v for m in record["models"] for v in m["variants"]}
+    bf16 = variants["qwen3-8b-bf16"]["commands"]
+    assert "--max-model-len 38192" in bf16["vllm"]  # the pool left by the bf16 weights on 24 GB holds 38192
+    assert "AutoModelForCausalLM" in bf16["transformers"]
+    awq = variants["qwen3-8b-awq"]["commands"]["vllm"]
+    assert "--max-model-len 40960" in awq  # Qwen3-8B's max_position_embeddings
+    _flags_documented(awq)

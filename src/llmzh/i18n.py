@@ -101,6 +101,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ft_act_ckpt": ("激活（梯度检查点）", "Activations (checkpointing)"),
     "ft_total": ("合计", "Total"),
     "ft_total_ckpt": ("合计（梯度检查点）", "Total (checkpointing)"),
+    "run_title": ("运行命令（上下文 {ctx}{vram}）", "Run it (context {ctx}{vram})"),
     "hub_notes": ("与目录不一致（目录可能需要更正）", "Disagrees with the catalog (the catalog may need a fix)"),
 }
 

@@ -14,7 +14,14 @@ DOCUMENTED_FLAGS: dict[str, tuple[str, frozenset[str]]] = {
     "vllm": (
         "https://docs.vllm.ai/en/latest/cli/serve.html",
         frozenset(
-            {"--max-model-len", "--gpu-memory-utilization", "--quantization", "--kv-cache-dtype", "--max-num-seqs"}
+            {
+                "--max-model-len",
+                "--gpu-memory-utilization",
+                "--quantization",
+                "--kv-cache-dtype",
+                "--max-num-seqs",
+                "--trust-remote-code",
+            }
         ),
     ),
     "llama-server": (
@@ -35,6 +42,7 @@ def vllm_serve(
     gpu_memory_utilization: float,
     kv_cache_dtype: str = "auto",
     max_num_seqs: int | None = None,
+    trust_remote_code: bool = False,
 ) -> str:
     """``vllm serve REPO --max-model-len N --gpu-memory-utilization U`` plus the flags the level needs (GPTQ and
     AWQ checkpoints declare their method in config.json; FP8 and bitsandbytes are quantized at load)."""
@@ -46,6 +54,8 @@ def vllm_serve(
         args += ["--kv-cache-dtype", kv_cache_dtype]
     if max_num_seqs is not None:
         args += ["--max-num-seqs", str(max_num_seqs)]
+    if trust_remote_code:
+        args.append("--trust-remote-code")
     return shlex.join(args)
 
 
@@ -66,16 +76,18 @@ def ollama_run(tag: str, *, ctx: int, default_ctx: int) -> str:
     return f"OLLAMA_CONTEXT_LENGTH={ctx} ollama serve & {run}"
 
 
-def transformers_code(repo: str, quant: Quant) -> str:
-    """Python that loads the variant with transformers (bitsandbytes levels quantize at load)."""
+def transformers_code(repo: str, quant: Quant, *, trust_remote_code: bool = False) -> str:
+    """Python that loads the variant with transformers (bitsandbytes levels quantize at load; families that ship
+    their own modelling file need ``trust_remote_code=True``)."""
     lines = ["from transformers import AutoModelForCausalLM, AutoTokenizer", ""]
     kwargs = 'device_map="auto", torch_dtype="auto"'
     if quant in (Quant.BNB_NF4, Quant.BNB_INT8):
         lines.insert(0, "from transformers import BitsAndBytesConfig")
         config = "load_in_4bit=True" if quant is Quant.BNB_NF4 else "load_in_8bit=True"
         kwargs += f", quantization_config=BitsAndBytesConfig({config})"
+    remote = ", trust_remote_code=True" if trust_remote_code else ""
     lines += [
-        f'tokenizer = AutoTokenizer.from_pretrained("{repo}")',
-        f'model = AutoModelForCausalLM.from_pretrained("{repo}", {kwargs})',
+        f'tokenizer = AutoTokenizer.from_pretrained("{repo}"{remote})',
+        f'model = AutoModelForCausalLM.from_pretrained("{repo}", {kwargs}{remote})',
     ]
     return "\n".join(lines)

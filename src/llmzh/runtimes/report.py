@@ -79,6 +79,7 @@ def vllm_row(
             gpu_memory_utilization=gpu_memory_utilization,
             kv_cache_dtype=kv_cache,
             max_num_seqs=max_num_seqs,
+            trust_remote_code=arch.remote_code,
         )
     row["commands"] = cmds
     return row
@@ -182,3 +183,59 @@ def runtime_row(
         kv_cache=kv,  # type: ignore[arg-type]
         gpu=gpu,
     )
+
+
+def commands_for(
+    arch: Arch | None, quant: Quant, repo: str | None, *, vram_bytes: int | None, ctx: int
+) -> dict[str, str]:
+    """The commands that run one catalog variant, keyed by runtime, with the numbers that fit ``vram_bytes`` (when
+    known) at up to ``ctx`` tokens: GGUF levels under llama.cpp and Ollama, others under vLLM (when it loads the
+    level; ``--max-model-len`` shortened to what the pool and the model hold) and transformers. Empty without a
+    repo to name."""
+    if repo is None:
+        return {}
+    if quant in GGUF_LEVELS:
+        if arch is None:
+            return {}
+        p = llamacpp.plan(arch, quant, ctx=ctx, vram_bytes=vram_bytes)
+        default = ollama.default_ctx(vram_bytes)
+        return {
+            "llama.cpp": commands.llama_server(repo, quant, ctx=ctx, gpu_layers=p.gpu_layers),
+            "ollama": commands.ollama_run(ollama.hf_tag(repo, quant.value), ctx=ctx, default_ctx=default),
+        }
+    found: dict[str, str] = {}
+    if arch is not None and vllm.serves(quant):
+        length = ctx
+        if vram_bytes is not None:
+            length = vllm.plan(arch, quant, total_bytes=vram_bytes, ctx=ctx).max_model_len  # 0: not even one block
+        if length:
+            found["vllm"] = commands.vllm_serve(
+                repo,
+                quant,
+                max_model_len=min(ctx, length),
+                gpu_memory_utilization=vllm.GPU_MEMORY_UTILIZATION,
+                trust_remote_code=arch.remote_code,
+            )
+    if quant not in (Quant.INT8, Quant.INT4, Quant.INT4_QE):
+        remote = arch.remote_code if arch is not None else False
+        found["transformers"] = commands.transformers_code(repo, quant, trust_remote_code=remote)
+    return found
+
+
+def runtime_need_bytes(arch: Arch, quant: Quant, runtime: ServeRuntime, *, ctx: int, vram_bytes: int) -> int | None:
+    """GPU memory a runtime needs to serve one ``ctx``-token sequence of this level (None: it cannot run it).
+
+    vLLM: the smallest card on which ``vllm serve --max-model-len ctx`` starts at the default utilization: (weights
+    + non-torch + activation peak + CUDA graphs + one sequence's KV and state) / 0.9, with the batch defaults of a
+    card of ``vram_bytes``. llama.cpp / Ollama: every GGUF buffer on the GPU (``-ngl`` all layers) + CUDA context.
+    """
+    if runtime == "vllm":
+        if not vllm.serves(quant):
+            return None
+        p = vllm.plan(arch, quant, total_bytes=vram_bytes, ctx=ctx)
+        fixed = p.weights_bytes + p.non_torch_bytes + p.activation_bytes + p.cuda_graph_bytes
+        one = ctx * p.kv_bytes_per_token + p.state_bytes_per_sequence
+        return int((fixed + one) / vllm.GPU_MEMORY_UTILIZATION)
+    if quant not in GGUF_LEVELS:
+        return None
+    return llamacpp.buffers(arch, quant, ctx=ctx, gpu_layers=arch.layers + 1).gpu_bytes

@@ -74,7 +74,7 @@ class VllmPlan(NamedTuple):
     max_num_seqs: int
     max_num_batched_tokens: int
     kv_cache_dtype: str
-    fits: bool  # vLLM starts: the pool is positive and holds one sequence of ctx tokens
+    fits: bool  # vLLM starts: the pool holds one sequence of ctx tokens, and ctx is within the model's maximum
 
 
 def batch_defaults(total_bytes: int, gpu_name: str = "") -> tuple[int, int]:
@@ -166,5 +166,5 @@ def plan(
         max_num_seqs=seqs,
         max_num_batched_tokens=tokens,
         kv_cache_dtype=kv_cache_dtype,
-        fits=pool > 0 and sequences >= 1,
+        fits=pool > 0 and sequences >= 1 and ctx <= model_max,
     )
