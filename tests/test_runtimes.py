@@ -42,19 +42,24 @@ QWEN25_14B = {  # https://huggingface.co/Qwen/Qwen2.5-Coder-14B-Instruct config.
 
 
 def test_vllm_pool_by_hand() -> None:
-    """8 GiB x 0.9 = 7,730,941,132; minus weights 110,633,984 params x 2, non-torch 0.25 GiB, activations
-    2048 x (3 x 2816 + 4 x 1024) x 2 + 256 x 32000 x 4 = 84,148,224, CUDA graphs 0.5 GiB = 6,620,218,572 bytes;
-    blocks of 16 tokens x 4096 bytes: 101,016 blocks = 1,616,256 tokens."""
+    """8 GiB x 0.92 (v0.21+'s default) = 7,902,739,824; minus weights 110,633,984 params x 2, non-torch 0.25 GiB,
+    activations 2048 x (3 x 2816 + 4 x 1024) x 2 + 256 x 32000 x 4 = 84,148,224, CUDA graphs 0.5 GiB:
+    6,792,017,264 bytes; blocks of 16 tokens x 4096 bytes: 103,637 blocks = 1,658,192 tokens."""
     p = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=8 * GiB, ctx=4096)
     assert p.weights_bytes == 221_267_968
     assert p.activation_bytes == 84_148_224
-    assert p.kv_pool_bytes == 6_620_218_572
-    assert p.kv_cache_tokens == 1_616_256
+    assert p.gpu_memory_utilization == 0.92
+    assert p.kv_pool_bytes == 6_792_017_264
+    assert p.kv_cache_tokens == 1_658_192
     assert p.max_model_len == 8192  # capped at the model's max_position_embeddings
-    assert p.max_concurrency == pytest.approx(1_616_256 / 4096)
+    assert p.max_concurrency == pytest.approx(1_658_192 / 4096)
     assert p.fits
-    too_long = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=8 * GiB, ctx=1_616_257)
-    assert too_long.kv_pool_bytes > 0 and not too_long.fits  # vLLM refuses a max_model_len the pool cannot hold
+    beyond = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=8 * GiB, ctx=8193)
+    assert not beyond.fits  # longer than max_position_embeddings
+    # 0.6 GiB x 0.9 (v0.8-v0.20) - weights - non-torch - activations = 5,968,936 bytes: 91 blocks, 1456 tokens
+    small = vllm.plan(arch_from_config(TOY), Quant.BF16, total_bytes=int(0.6 * GiB), ctx=2048, version="0.8-0.20")
+    assert small.kv_pool_bytes == 5_968_936 and small.kv_cache_tokens == 1456
+    assert not small.fits  # vLLM refuses a max_model_len the pool cannot hold
 
 
 def test_vllm_fp8_cache_doubles_tokens_and_old_versions_keep_graph_memory() -> None:
@@ -62,8 +67,9 @@ def test_vllm_fp8_cache_doubles_tokens_and_old_versions_keep_graph_memory() -> N
     auto = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096)
     fp8 = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, kv_cache_dtype="fp8")
     assert 0 <= fp8.kv_cache_tokens - 2 * auto.kv_cache_tokens <= vllm.BLOCK_SIZE  # whole blocks either way
-    old = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, version="0.8-0.20")
+    old = vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, version="0.8-0.20", gpu_memory_utilization=0.92)
     assert old.kv_pool_bytes - auto.kv_pool_bytes == GiB // 2
+    assert vllm.plan(arch, Quant.BF16, total_bytes=8 * GiB, ctx=4096, version="0.8-0.20").gpu_memory_utilization == 0.9
 
 
 def test_vllm_defaults_follow_the_card() -> None:
@@ -218,7 +224,7 @@ def test_estimate_runtime_vllm_json() -> None:
     )
     assert result.exit_code == 0, result.stderr
     [row] = json.loads(result.stdout)
-    assert row["runtime"] == "vllm" and row["gpu_memory_utilization"] == 0.9
+    assert row["runtime"] == "vllm" and row["gpu_memory_utilization"] == 0.92
     assert row["fits"] is True and row["max_model_len"] >= 16384
     assert row["max_concurrency"] == round(row["kv_cache_tokens"] / 16384, 2)
     assert row["speed"]["estimated"] is True and row["speed"]["gpu"] == "GeForce RTX 4090"
@@ -309,12 +315,12 @@ def test_recommend_runtime_ranks_under_its_memory_model_and_prints_commands() ->
 
 
 def test_show_carries_commands_sized_for_the_card() -> None:
-    result = runner.invoke(app, ["show", "qwen3-8b", "--json", "--vram", "24", "--ctx", "65536"])
+    result = runner.invoke(app, ["show", "qwen3-8b", "--json", "--vram", "20", "--ctx", "65536"])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     variants = {v["id"]: v for m in record["models"] for v in m["variants"]}
     bf16 = variants["qwen3-8b-bf16"]["commands"]
-    assert "--max-model-len 38192" in bf16["vllm"]  # the pool left by the bf16 weights on 24 GB holds 38192
+    assert "--max-model-len 14880" in bf16["vllm"]  # the pool left by the bf16 weights on 20 GB holds 14880
     assert "AutoModelForCausalLM" in bf16["transformers"]
     awq = variants["qwen3-8b-awq"]["commands"]["vllm"]
     assert "--max-model-len 40960" in awq  # Qwen3-8B's max_position_embeddings

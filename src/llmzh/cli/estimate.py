@@ -125,9 +125,16 @@ def estimate(
         ),
     ] = None,
     gpu_memory_utilization: Annotated[
-        float,
-        typer.Option("--gpu-memory-utilization", metavar="U", min=0.01, max=1.0, help="vLLM's share of the card."),
-    ] = 0.9,
+        float | None,
+        typer.Option(
+            "--gpu-memory-utilization",
+            metavar="U",
+            min=0.01,
+            max=1.0,
+            help="vLLM's share of the card (default: vLLM's, 0.92 since v0.21).",
+            show_default=False,
+        ),
+    ] = None,
     max_num_seqs: Annotated[
         int | None,
         typer.Option(
@@ -196,7 +203,7 @@ def _serve(
     limit: float | None,
     ram: float | None,
     gpu_name: str | None,
-    settings: tuple[float, int | None, str | None],
+    settings: tuple[float | None, int | None, str | None],
     as_json: bool,
 ) -> None:
     """vLLM / llama.cpp offload / Ollama: the runtime's own memory model, speed and command (llmzh.runtimes)."""

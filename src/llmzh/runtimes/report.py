@@ -33,7 +33,7 @@ def vllm_row(
     repo: str | None,
     vram_bytes: int,
     ctx: int,
-    gpu_memory_utilization: float,
+    gpu_memory_utilization: float | None,
     max_num_seqs: int | None,
     kv_cache: Literal["auto", "fp8"],
     gpu: GpuSpec | None,
@@ -76,7 +76,7 @@ def vllm_row(
             repo,
             quant,
             max_model_len=min(ctx, p.max_model_len),
-            gpu_memory_utilization=gpu_memory_utilization,
+            gpu_memory_utilization=p.gpu_memory_utilization,
             kv_cache_dtype=kv_cache,
             max_num_seqs=max_num_seqs,
             trust_remote_code=arch.remote_code,
@@ -146,7 +146,7 @@ def runtime_row(
     vram_bytes: int | None,
     ram_bytes: int | None,
     ctx: int | None,
-    gpu_memory_utilization: float,
+    gpu_memory_utilization: float | None,
     max_num_seqs: int | None,
     kv_cache: str | None,
     gpu: GpuSpec | None,
@@ -213,7 +213,7 @@ def commands_for(
                 repo,
                 quant,
                 max_model_len=min(ctx, length),
-                gpu_memory_utilization=vllm.GPU_MEMORY_UTILIZATION,
+                gpu_memory_utilization=vllm.GPU_MEMORY_UTILIZATION[vllm.CURRENT],
                 trust_remote_code=arch.remote_code,
             )
     if quant not in (Quant.INT8, Quant.INT4, Quant.INT4_QE):
@@ -226,7 +226,7 @@ def runtime_need_bytes(arch: Arch, quant: Quant, runtime: ServeRuntime, *, ctx: 
     """GPU memory a runtime needs to serve one ``ctx``-token sequence of this level (None: it cannot run it).
 
     vLLM: the smallest card on which ``vllm serve --max-model-len ctx`` starts at the default utilization: (weights
-    + non-torch + activation peak + CUDA graphs + one sequence's KV and state) / 0.9, with the batch defaults of a
+    + non-torch + activation peak + CUDA graphs + one sequence's KV and state) / 0.92, with the batch defaults of a
     card of ``vram_bytes``. llama.cpp / Ollama: every GGUF buffer on the GPU (``-ngl`` all layers) + CUDA context.
     """
     if runtime == "vllm":
@@ -235,7 +235,7 @@ def runtime_need_bytes(arch: Arch, quant: Quant, runtime: ServeRuntime, *, ctx: 
         p = vllm.plan(arch, quant, total_bytes=vram_bytes, ctx=ctx)
         fixed = p.weights_bytes + p.non_torch_bytes + p.activation_bytes + p.cuda_graph_bytes
         one = ctx * p.kv_bytes_per_token + p.state_bytes_per_sequence
-        return int((fixed + one) / vllm.GPU_MEMORY_UTILIZATION)
+        return int((fixed + one) / p.gpu_memory_utilization)
     if quant not in GGUF_LEVELS:
         return None
     return llamacpp.buffers(arch, quant, ctx=ctx, gpu_layers=arch.layers + 1).gpu_bytes

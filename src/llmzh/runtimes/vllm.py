@@ -3,7 +3,7 @@
 Modelled on vLLM's own start-up accounting (``vllm/v1/worker/gpu_worker.py``, ``Worker.determine_available_memory``
 at 35d5cda; ``vllm/utils/mem_utils.py``, ``memory_profiling``), which logs it as "Available KV cache memory":
 
-    requested   = total GPU memory x gpu_memory_utilization            (default 0.9)
+    requested   = total GPU memory x gpu_memory_utilization   (default 0.9; 0.92 since v0.21)
     non-KV      = weights ("Model loading took X GiB")
                 + non-torch memory (cuBLAS/NCCL/CUDA allocations outside PyTorch's allocator, measured)
                 + the PyTorch activation peak of ``profile_run``: one forward pass over max_num_batched_tokens dummy
@@ -33,7 +33,12 @@ from llmzh.schema import Quant
 
 GiB = 1 << 30
 
-GPU_MEMORY_UTILIZATION = 0.9  # vLLM CacheConfig default
+VllmVersion = Literal["0.8-0.20", "0.21+"]
+CURRENT: VllmVersion = "0.21+"
+GPU_MEMORY_UTILIZATION: dict[VllmVersion, float] = {"0.8-0.20": 0.9, "0.21+": 0.92}
+"""CacheConfig's default: 0.9, raised to 0.92 in v0.21 together with CUDA-graph profiling (vllm-project/vllm PR
+#38284, "Enable CUDAGraph memory profiling by default ... increases the default --gpu-memory-utilization to
+0.92"; vllm/config/cache.py ``gpu_memory_utilization: float = Field(default=0.92, gt=0, le=1)``)."""
 BLOCK_SIZE = 16  # tokens per KV-cache block on CUDA (CacheConfig.block_size default)
 LARGE_CARD_BYTES = 70 * GiB  # EngineArgs: "device_memory >= 70 * GiB_bytes and 'a100' not in device_name"
 
@@ -50,7 +55,6 @@ LOGIT_BYTES = 4  # the sampler runs on fp32 logits
 MLP_LIVE = 3  # gate/up output (2 x ffn) and the activated product (1 x ffn) are alive together
 HIDDEN_LIVE = 4  # residual, normalised input, attention output and the MLP's down projection, hidden wide
 
-VllmVersion = Literal["0.8-0.20", "0.21+"]
 KvDtype = Literal["auto", "fp8"]
 
 
@@ -114,12 +118,12 @@ def plan(
     *,
     total_bytes: int,
     ctx: int,
-    gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION,
+    gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None,
     max_num_batched_tokens: int | None = None,
     kv_cache_dtype: KvDtype = "auto",
     gpu_name: str = "",
-    version: VllmVersion = "0.21+",
+    version: VllmVersion = CURRENT,
     weights: int | None = None,
 ) -> VllmPlan:
     """vLLM's start-up accounting for ``arch`` at ``quant`` on a card of ``total_bytes``, serving ``ctx`` tokens.
@@ -130,6 +134,8 @@ def plan(
         raise RuntimeSettingError(
             f"vLLM does not load {quant.value} weights", hint="use --runtime llama.cpp for GGUF levels"
         )
+    if gpu_memory_utilization is None:
+        gpu_memory_utilization = GPU_MEMORY_UTILIZATION[version]
     if not 0 < gpu_memory_utilization <= 1:
         raise RuntimeSettingError(f"--gpu-memory-utilization must be in (0, 1], got {gpu_memory_utilization}")
     default_tokens, default_seqs = batch_defaults(total_bytes, gpu_name)
