@@ -43,7 +43,7 @@ def _summary(errors: list[float]) -> None:
 def main() -> int:
     data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
     cat = load_catalog(None)
-    print("vLLM: KV-cache tokens")
+    print("vLLM: KV-cache pool (tokens where the log prints them, else GiB)")
     errors = []
     for r in data["vllm"]:
         arch = _arch(r, cat)
@@ -54,12 +54,24 @@ def main() -> int:
             ctx=r["max_model_len"],
             gpu_memory_utilization=r["gpu_memory_utilization"],
             max_num_batched_tokens=r.get("max_num_batched_tokens"),
+            max_num_seqs=r.get("max_num_seqs"),
             version=r["version"],
+            tensor_parallel_size=r.get("tensor_parallel_size", 1),
         )
-        error = p.kv_cache_tokens / r["kv_cache_tokens"] - 1
-        errors.append(error)
         name = r.get("model") or r["model_name"]
-        print(f"  {name:<34} logged {r['kv_cache_tokens']:>8,}  ≈{p.kv_cache_tokens:>8,}  {error:+6.1%}  {r['url']}")
+        pool = p.kv_pool_bytes / GiB
+        if r.get("kv_cache_tokens"):
+            error = p.kv_cache_tokens / r["kv_cache_tokens"] - 1
+            shown = f"tokens {r['kv_cache_tokens']:>9,} ≈{p.kv_cache_tokens:>9,}  {error:+6.1%}"
+        elif r["kv_pool_gib"] > 0:
+            error = pool / r["kv_pool_gib"] - 1
+            shown = f"pool {r['kv_pool_gib']:>7.2f} GiB ≈{pool:>7.2f} GiB  {error:+6.1%}"
+        else:
+            agree = "refused as logged" if not p.fits else "predicted to start, but vLLM refused"
+            print(f"  {name:<34} pool {r['kv_pool_gib']:.2f} GiB ≈{pool:.2f} GiB: {agree}  {r['url']}")
+            continue
+        errors.append(error)
+        print(f"  {name:<34} {shown}  {r['url']}")
     _summary(errors)
     print("llama.cpp: buffers (MiB)")
     totals = []

@@ -125,10 +125,14 @@ def plan(
     gpu_name: str = "",
     version: VllmVersion = CURRENT,
     weights: int | None = None,
+    tensor_parallel_size: int = 1,
 ) -> VllmPlan:
     """vLLM's start-up accounting for ``arch`` at ``quant`` on a card of ``total_bytes``, serving ``ctx`` tokens.
 
-    ``weights``: what "Model loading took" reports, when known; otherwise the estimator's weight bytes.
+    ``weights``: what "Model loading took" reports (per GPU), when known; otherwise the estimator's weight bytes.
+    ``tensor_parallel_size``: every figure is per GPU; each of the ``tp`` cards holds 1/tp of the weights, of the
+    KV heads (at least one: vLLM replicates KV heads when there are fewer than cards; an MLA latent is replicated
+    whole) and of the MLP width, and the same pool of tokens.
     """
     if not serves(quant):
         raise RuntimeSettingError(
@@ -141,13 +145,16 @@ def plan(
     default_tokens, default_seqs = batch_defaults(total_bytes, gpu_name)
     seqs = max_num_seqs or default_seqs
     tokens = max_num_batched_tokens or default_tokens
+    tp = tensor_parallel_size
     requested = int(total_bytes * gpu_memory_utilization)
-    w = weight_bytes(arch, quant) if weights is None else weights
-    act = activation_bytes(arch, batched_tokens=tokens, num_seqs=min(seqs, tokens))
+    w = weight_bytes(arch, quant) // tp if weights is None else weights
+    act = activation_bytes(arch._replace(ffn=arch.ffn // tp), batched_tokens=tokens, num_seqs=min(seqs, tokens))
     graphs = CUDA_GRAPH_BYTES if version == "0.21+" else 0
     pool = requested - w - NON_TORCH_BYTES - act - graphs
     per_token = kv_bytes_per_token(arch, kv_cache_dtype)
-    state = state_bytes_per_sequence(arch, runtime="vllm")
+    if arch.mla is None and tp > 1:
+        per_token = per_token * max(1, arch.kv_heads // tp) // arch.kv_heads
+    state = state_bytes_per_sequence(arch, runtime="vllm") // tp
     kv_tokens = max(pool, 0) // (per_token * BLOCK_SIZE) * BLOCK_SIZE
     # A hybrid model's sequence holds its context's KV blocks and one fixed state (vLLM pads the state to whole
     # pages of the same pool), so users at once = pool / (ctx x per-token + state).
