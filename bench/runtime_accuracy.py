@@ -5,7 +5,7 @@
 Records: bench/data/runtime-logs.yaml (each with its thread's URL and log lines). vLLM: the KV-cache tokens the pool
 holds ("GPU KV cache size"), predicted from the card's total memory, the utilization and the estimator's weights
 (target: within 15 %). llama.cpp: every buffer the log prints (model, KV, compute), predicted for the same -c and
--ngl, and their total (target: within 10 %).
+-ngl, and their total (target: within 10 %); ``model_total`` is the file size the log prints (every model buffer).
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def main() -> int:
         predicted = {
             "gpu_model": b.gpu_model_bytes / MiB,
             "cpu_model": b.cpu_model_bytes / MiB,
+            "model_total": (b.gpu_model_bytes + b.cpu_model_bytes) / MiB,
             "gpu_kv": b.gpu_kv_bytes / MiB,
+            "cpu_kv": b.cpu_kv_bytes / MiB,
             "gpu_compute": b.gpu_compute_bytes / MiB,
         }
         logged = r["buffers_mib"]

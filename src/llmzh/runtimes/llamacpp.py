@@ -109,7 +109,9 @@ def buffers(arch: Arch, quant: Quant, *, ctx: int, gpu_layers: int, kv_type: KvT
     n_ctx = -(-ctx // CTX_PAD) * CTX_PAD
     kv_layer = _kv_per_layer(arch, n_ctx, kv_type)
     gpu_model = on_gpu * p.layer + (p.output if ngl > n else 0)
-    compute = estimate_inference(arch, quant, ctx=ctx, runtime="llama.cpp").activation_bytes if ngl else 0
+    # A GPU build reserves its compute buffer even at -ngl 0 (it runs the prompt's large matrix products there):
+    # "offloaded 0/29 layers" still logs "CUDA0 compute buffer size = 1480.00 MiB" (ggml-org/llama.cpp#12614).
+    compute = estimate_inference(arch, quant, ctx=ctx, runtime="llama.cpp").activation_bytes
     gpu_kv = on_gpu * kv_layer
     cpu_model = p.embedding + (n - on_gpu) * p.layer + (0 if ngl > n else p.output)
     cpu_kv = (n - on_gpu) * kv_layer
@@ -123,7 +125,7 @@ def buffers(arch: Arch, quant: Quant, *, ctx: int, gpu_layers: int, kv_type: KvT
         gpu_compute_bytes=compute,
         cpu_model_bytes=cpu_model,
         cpu_kv_bytes=cpu_kv,
-        gpu_bytes=gpu_model + gpu_kv + compute + (CUDA_CONTEXT_BYTES if ngl else 0),
+        gpu_bytes=gpu_model + gpu_kv + compute + CUDA_CONTEXT_BYTES,
         ram_bytes=cpu_model + cpu_kv,
         fits=True,
     )
