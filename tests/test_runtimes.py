@@ -180,8 +180,8 @@ def _flags_documented(command: str) -> None:
         commands.vllm_serve("Qwen/Qwen3-8B-AWQ", Quant.AWQ, max_model_len=8192, gpu_memory_utilization=0.85),
         commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q4_K_M, ctx=8192, gpu_layers=37),
         commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q8_0, ctx=8192, gpu_layers=20, kv_type="q8_0"),
-        commands.ollama_run("qwen3:8b", ctx=8192, default_ctx=4096),
-        commands.ollama_run("qwen3:8b", ctx=4096, default_ctx=4096),
+        commands.ollama_run("qwen3:8b", context_length=8192),
+        commands.ollama_run("qwen3:8b"),
     ],
 )
 def test_every_command_uses_documented_flags(command: str) -> None:
@@ -195,9 +195,20 @@ def test_commands_carry_the_numbers() -> None:
     assert commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q4_K_M, ctx=8192, gpu_layers=37) == (
         "llama-server -hf Qwen/Qwen3-8B-GGUF:Q4_K_M -c 8192 -ngl 37"
     )
-    assert commands.ollama_run("qwen3:8b", ctx=8192, default_ctx=4096) == (
+    assert commands.ollama_run("qwen3:8b", context_length=8192) == (
         "OLLAMA_CONTEXT_LENGTH=8192 ollama serve & ollama run qwen3:8b"
     )
+
+
+def test_ollama_context_is_overridden_only_when_the_default_does_not_serve() -> None:
+    arch = arch_from_config(QWEN25_14B)
+    # 8 GiB: Ollama's default is 4096; asking for more needs the variable
+    assert ollama.context_override(arch, Quant.Q4_K_M, ctx=16384, vram_bytes=8 * GiB) == 16384
+    assert ollama.context_override(arch, Quant.Q4_K_M, ctx=4096, vram_bytes=8 * GiB) is None
+    # 48 GiB: the default 262144-token cache (48 GiB of f16 KV alone) would push layers off the card
+    assert ollama.context_override(arch, Quant.Q4_K_M, ctx=8192, vram_bytes=48 * GiB) == 8192
+    # 24 GiB: 32768 tokens (6 GiB of KV) still fit beside the 8.4 GiB of weights, so keep the default
+    assert ollama.context_override(arch, Quant.Q4_K_M, ctx=8192, vram_bytes=24 * GiB) is None
     code = commands.transformers_code("Qwen/Qwen3-8B", Quant.BNB_NF4)
     compile(code, "<transformers>", "exec")
     assert "BitsAndBytesConfig(load_in_4bit=True)" in code

@@ -189,7 +189,7 @@ def estimate(
             assert runtime is not None
             settings = (gpu_memory_utilization, max_num_seqs, kv_cache)
             serve_ctx = ctx if runtime is RuntimeChoice.ollama else (ctx or 2048)
-            _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json)
+            _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json, language)
             return
         ctx = ctx or 2048
         _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
@@ -205,6 +205,7 @@ def _serve(
     gpu_name: str | None,
     settings: tuple[float | None, int | None, str | None],
     as_json: bool,
+    lang: Any,
 ) -> None:
     """vLLM / llama.cpp offload / Ollama: the runtime's own memory model, speed and command (llmzh.runtimes)."""
     from llmzh.errors import UsageError
@@ -247,18 +248,38 @@ def _serve(
         print_json(rows)
         return
     for row in rows:
-        sys.stdout.write(f"{target.name} {row['quant']} ({runtime}, ctx {row['ctx']})\n")
-        for key, value in row.items():
-            if key in ("quant", "runtime", "ctx", "commands", "speed"):
-                continue
-            shown = _gb(value) if key.endswith("_bytes") and isinstance(value, int) else value
-            sys.stdout.write(f"  {key}: {shown}\n")
-        if "speed" in row:
-            s = row["speed"]
-            prefill = f", prefill ≈{s['prefill_tps']} tokens/s" if s["prefill_tps"] else ""
-            sys.stdout.write(f"  speed on {s['gpu']}: decode ≈{s['decode_tps']} tokens/s{prefill}\n")
-        for name, command in row["commands"].items():
-            sys.stdout.write(f"  {name}: {command}\n")
+        sys.stdout.write(_serve_table(target.name, row, lang))
+
+
+def _serve_table(name: str, row: dict[str, Any], lang: Any) -> str:
+    """One level under a serving runtime: its figures as a two-column table, then its commands to copy."""
+    from llmzh.i18n import t
+    from llmzh.table import Column, render, terminal_width, use_colour
+
+    lines: list[tuple[str, str]] = []
+    for key, value in row.items():
+        if key in ("quant", "runtime", "ctx", "commands", "speed") or (key == "state_bytes_per_sequence" and not value):
+            continue
+        if key.endswith("_bytes"):
+            shown = _gb(value)
+        elif key == "fits":
+            shown = "✔" if value else "✘"
+        elif isinstance(value, int):
+            shown = f"{value:,}"
+        else:
+            shown = str(value)
+        lines.append((t(f"rt_{key}", lang), shown))
+    if "speed" in row:
+        speed = row["speed"]
+        prefill = t("rt_prefill", lang).format(tps=f"{speed['prefill_tps']:,}") if speed["prefill_tps"] else ""
+        value = t("rt_speed_value", lang).format(decode=speed["decode_tps"], prefill=prefill)
+        lines.append((t("rt_speed", lang).format(gpu=speed["gpu"]), value))
+    title = t("rt_title", lang).format(name=name, quant=row["quant"], runtime=row["runtime"], ctx=row["ctx"])
+    table = render(
+        [Column(""), Column("", "right")], lines, width=terminal_width(), colour=use_colour(sys.stdout), title=title
+    )
+    commands = "".join(f"  {runtime}: {command}\n" for runtime, command in row["commands"].items())
+    return table + (f"{t('rt_commands', lang)}\n{commands}" if commands else "")
 
 
 def _target(

@@ -67,13 +67,11 @@ def llama_server(repo: str, quant: Quant, *, ctx: int, gpu_layers: int, kv_type:
     return shlex.join(args)
 
 
-def ollama_run(tag: str, *, ctx: int, default_ctx: int) -> str:
-    """``ollama run TAG``, after ``OLLAMA_CONTEXT_LENGTH=N ollama serve`` when Ollama's default context differs
-    from the one that fits."""
+def ollama_run(tag: str, *, context_length: int | None = None) -> str:
+    """``ollama run TAG``, after ``OLLAMA_CONTEXT_LENGTH=N ollama serve`` when Ollama's default context must be
+    overridden (``llmzh.runtimes.ollama.context_override``)."""
     run = shlex.join(["ollama", "run", tag])
-    if ctx == default_ctx:
-        return run
-    return f"OLLAMA_CONTEXT_LENGTH={ctx} ollama serve & {run}"
+    return run if context_length is None else f"OLLAMA_CONTEXT_LENGTH={context_length} ollama serve & {run}"
 
 
 def transformers_code(repo: str, quant: Quant, *, trust_remote_code: bool = False) -> str:

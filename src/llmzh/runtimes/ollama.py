@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from llmzh.estimate import Arch
+from llmzh.runtimes import llamacpp
+from llmzh.schema import Quant
+
 GiB = 1 << 30
 
 OllamaVersion = Literal["<0.6.7", "0.6.7-0.15.4", "0.15.5+"]
@@ -29,6 +33,19 @@ def default_ctx(vram_bytes: int | None, version: OllamaVersion = CURRENT) -> int
     if version == "0.6.7-0.15.4" or vram_bytes is None or vram_bytes < 24 * GiB:
         return 4096
     return 32768 if vram_bytes < 48 * GiB else 262144
+
+
+def context_override(arch: Arch, quant: Quant, *, ctx: int, vram_bytes: int | None) -> int | None:
+    """The OLLAMA_CONTEXT_LENGTH to set, or None to keep Ollama's default: ``ctx`` when the default is too small
+    for it, or when the default is larger and its KV cache would push layers off the GPU."""
+    default = default_ctx(vram_bytes)
+    if ctx > default:
+        return ctx
+    if ctx < default and vram_bytes is not None:
+        at_default = llamacpp.plan(arch, quant, ctx=default, vram_bytes=vram_bytes).gpu_layers
+        if at_default < llamacpp.plan(arch, quant, ctx=ctx, vram_bytes=vram_bytes).gpu_layers:
+            return ctx
+    return None
 
 
 def hf_tag(repo: str, quant: str) -> str:

@@ -132,7 +132,8 @@ def gguf_row(
     cmds = {}
     if repo:
         cmds["llama.cpp"] = commands.llama_server(repo, quant, ctx=n, gpu_layers=p.gpu_layers, kv_type=kv_cache)
-        cmds["ollama"] = commands.ollama_run(ollama.hf_tag(repo, quant.value), ctx=n, default_ctx=default_ctx)
+        override = ollama.context_override(arch, quant, ctx=n, vram_bytes=vram_bytes)
+        cmds["ollama"] = commands.ollama_run(ollama.hf_tag(repo, quant.value), context_length=override)
     row["commands"] = cmds
     return row
 
@@ -198,10 +199,12 @@ def commands_for(
         if arch is None:
             return {}
         p = llamacpp.plan(arch, quant, ctx=ctx, vram_bytes=vram_bytes)
-        default = ollama.default_ctx(vram_bytes)
         return {
             "llama.cpp": commands.llama_server(repo, quant, ctx=ctx, gpu_layers=p.gpu_layers),
-            "ollama": commands.ollama_run(ollama.hf_tag(repo, quant.value), ctx=ctx, default_ctx=default),
+            "ollama": commands.ollama_run(
+                ollama.hf_tag(repo, quant.value),
+                context_length=ollama.context_override(arch, quant, ctx=ctx, vram_bytes=vram_bytes),
+            ),
         }
     found: dict[str, str] = {}
     if arch is not None and vllm.serves(quant):
