@@ -1,9 +1,9 @@
-"""Memory bandwidth and dense FP16 tensor throughput of common GPUs, from the vendors' specification pages.
+"""Memory bandwidth and dense FP16 tensor throughput of common GPUs, each from the page that gives it.
 
 ``bandwidth_gbs`` is the vendor's peak memory bandwidth in GB/s (10^9 bytes/s). ``fp16_tflops`` is dense FP16 tensor
 throughput with FP32 accumulation (what PyTorch/vLLM GEMMs use), without sparsity; None where the vendor page gives
-no such figure (Apple gives none; GeForce pages list only "AI TOPS"), so prefill speed then prints as unknown.
-``memory_gb`` is the capacity as the vendor prints it (GB). Each row names the page its figures come from.
+no such figure (Apple gives none; most GeForce pages list only "AI TOPS"), so prefill speed then prints as
+unknown. ``memory_gb`` is the capacity as the vendor prints it (GB). Each row names the page its figures come from.
 """
 
 from __future__ import annotations
@@ -20,63 +20,129 @@ class GpuSpec(NamedTuple):
     source: str
 
 
-_NV = "https://www.nvidia.com/en-us"
-_APPLE = "https://support.apple.com/en-us"
-
 GPUS: tuple[GpuSpec, ...] = (
-    # GeForce RTX 20 (Turing): bandwidth from each card's specification page.
-    GpuSpec("GeForce RTX 2060", 6, 336, None, f"{_NV}/geforce/graphics-cards/compare/?section=compare-20"),
-    GpuSpec("GeForce RTX 2070", 8, 448, None, f"{_NV}/geforce/graphics-cards/compare/?section=compare-20"),
-    GpuSpec("GeForce RTX 2080", 8, 448, None, f"{_NV}/geforce/graphics-cards/compare/?section=compare-20"),
-    GpuSpec("GeForce RTX 2080 Ti", 11, 616, None, f"{_NV}/geforce/graphics-cards/compare/?section=compare-20"),
-    # GeForce RTX 30 (Ampere): NVIDIA Ampere GA102 whitepaper gives the 3090's 71 TFLOPS FP16 tensor, FP32 acc.
-    GpuSpec("GeForce RTX 3060", 12, 360, None, f"{_NV}/geforce/graphics-cards/30-series/rtx-3060-3060ti/"),
-    GpuSpec("GeForce RTX 3060 Ti", 8, 448, None, f"{_NV}/geforce/graphics-cards/30-series/rtx-3060-3060ti/"),
-    GpuSpec("GeForce RTX 3070", 8, 448, None, f"{_NV}/geforce/graphics-cards/30-series/rtx-3070-3070ti/"),
-    GpuSpec("GeForce RTX 3080", 10, 760, None, f"{_NV}/geforce/graphics-cards/30-series/rtx-3080-3080ti/"),
-    GpuSpec("GeForce RTX 3090", 24, 936, 71, f"{_NV}/geforce/graphics-cards/30-series/rtx-3090-3090ti/"),
-    # GeForce RTX 40 (Ada): the Ada Lovelace whitepaper gives the 4090's 165.2 TFLOPS FP16 tensor, FP32 acc.
-    GpuSpec("GeForce RTX 4060", 8, 272, None, f"{_NV}/geforce/graphics-cards/40-series/rtx-4060-4060ti/"),
-    GpuSpec("GeForce RTX 4060 Ti", 16, 288, None, f"{_NV}/geforce/graphics-cards/40-series/rtx-4060-4060ti/"),
-    GpuSpec("GeForce RTX 4070", 12, 504, None, f"{_NV}/geforce/graphics-cards/40-series/rtx-4070-family/"),
-    GpuSpec("GeForce RTX 4080", 16, 717, None, f"{_NV}/geforce/graphics-cards/40-series/rtx-4080-family/"),
-    GpuSpec("GeForce RTX 4090", 24, 1008, 165.2, f"{_NV}/geforce/graphics-cards/40-series/rtx-4090/"),
-    # GeForce RTX 50 (Blackwell).
-    GpuSpec("GeForce RTX 5060 Ti", 16, 448, None, f"{_NV}/geforce/graphics-cards/50-series/rtx-5060-family/"),
-    GpuSpec("GeForce RTX 5070", 12, 672, None, f"{_NV}/geforce/graphics-cards/50-series/rtx-5070-family/"),
-    GpuSpec("GeForce RTX 5070 Ti", 16, 896, None, f"{_NV}/geforce/graphics-cards/50-series/rtx-5070-family/"),
-    GpuSpec("GeForce RTX 5080", 16, 960, None, f"{_NV}/geforce/graphics-cards/50-series/rtx-5080/"),
-    GpuSpec("GeForce RTX 5090", 32, 1792, None, f"{_NV}/geforce/graphics-cards/50-series/rtx-5090/"),
-    # Data centre: datasheet figures, dense (the datasheets print sparse figures with an asterisk, twice these).
-    GpuSpec("A10", 24, 600, 125, f"{_NV}/data-center/products/a10-gpu/"),
-    GpuSpec("A100 40GB", 40, 1555, 312, f"{_NV}/data-center/a100/"),
-    GpuSpec("A100 80GB", 80, 2039, 312, f"{_NV}/data-center/a100/"),
-    GpuSpec("H100", 80, 3350, 989, f"{_NV}/data-center/h100/"),
-    GpuSpec("H100 PCIe", 80, 2000, 756, f"{_NV}/data-center/h100/"),
-    GpuSpec("H200", 141, 4800, 989, f"{_NV}/data-center/h200/"),
+    # GeForce RTX 20 / 30 / 40 / 50 (bandwidth; FP16 tensor with FP32 accumulation where a page gives it).
+    GpuSpec("GeForce RTX 2060", 6, 336, None, "https://benchmark.best/ru/GeForce_RTX_2060.html"),
     GpuSpec(
-        "H20",
-        96,
-        4000,
-        148,
-        "https://github.com/QwenLM/Qwen2.5/blob/ac72724/docs/source/getting_started/speed_benchmark.md",
+        "GeForce RTX 2070",
+        8,
+        448,
+        None,
+        "https://www.gizbot.com/gaming/news/nvidia-rtx-2060-gpu-specifications-leaked-expected-cost-349-dollars-056315.html",
     ),
-    GpuSpec("L4", 24, 300, 121, f"{_NV}/data-center/l4/"),
-    GpuSpec("L40S", 48, 864, 362, f"{_NV}/data-center/l40s/"),
-    # Apple silicon: unified memory bandwidth from each machine's technical specifications (largest memory option).
-    GpuSpec("Apple M1", 16, 68.25, None, f"{_APPLE}/111883"),
-    GpuSpec("Apple M1 Pro", 32, 200, None, f"{_APPLE}/111902"),
-    GpuSpec("Apple M1 Max", 64, 400, None, f"{_APPLE}/111902"),
-    GpuSpec("Apple M2", 24, 100, None, f"{_APPLE}/111867"),
-    GpuSpec("Apple M2 Pro", 32, 200, None, f"{_APPLE}/111838"),
-    GpuSpec("Apple M2 Max", 96, 400, None, f"{_APPLE}/111838"),
-    GpuSpec("Apple M3", 24, 100, None, f"{_APPLE}/117735"),
-    GpuSpec("Apple M3 Pro", 36, 150, None, f"{_APPLE}/117736"),
-    GpuSpec("Apple M3 Max", 128, 400, None, f"{_APPLE}/117736"),
-    GpuSpec("Apple M4", 32, 120, None, f"{_APPLE}/121552"),
-    GpuSpec("Apple M4 Pro", 64, 273, None, f"{_APPLE}/121553"),
-    GpuSpec("Apple M4 Max", 128, 546, None, f"{_APPLE}/121553"),
+    GpuSpec(
+        "GeForce RTX 3060",
+        12,
+        360,
+        None,
+        "https://cpu-gpu.alldbin.com/graphics-card-comparison/GeForce-RTX-4090-and-GeForce-RTX-3060-12-GB-GA104-comparison.html",
+    ),
+    GpuSpec("GeForce RTX 3080", 10, 760, None, "https://sirusgaming.com/nvidia-official-reveal-3000-series/"),
+    GpuSpec("GeForce RTX 3090", 24, 936, None, "https://sirusgaming.com/nvidia-official-reveal-3000-series/"),
+    GpuSpec(
+        "GeForce RTX 4060",
+        8,
+        272,
+        30.23,
+        "https://hmc-tech.com/gpu/nvidia-6x-geforce-rtx-4090-vs-nvidia-geforce-rtx-4060",
+    ),
+    GpuSpec(
+        "GeForce RTX 4060 Ti",
+        8,
+        288,
+        None,
+        "https://hardwareluxx.de/index.php/news/hardware/grafikkarten/60650-rtx-4070-mit-12-gb-und-rtx-4060-mit-8-gb-vram.html",
+    ),
+    GpuSpec(
+        "GeForce RTX 4070",
+        12,
+        504,
+        None,
+        "https://hardwareluxx.de/index.php/news/hardware/grafikkarten/60650-rtx-4070-mit-12-gb-und-rtx-4060-mit-8-gb-vram.html",
+    ),
+    GpuSpec(
+        "GeForce RTX 4080",
+        16,
+        716.8,
+        None,
+        "https://cpu-gpu.alldbin.com/graphics-card-comparison/GeForce-RTX-4080-and-GeForce-RTX-4060-AD106-comparison.html",
+    ),
+    GpuSpec(  # FP16 tensor, FP32 accumulate: 990.91 TFLOPS for six cards on the hmc-tech page
+        "GeForce RTX 4090",
+        24,
+        1008,
+        165.15,
+        "https://hmc-tech.com/gpu/nvidia-6x-geforce-rtx-4090-vs-nvidia-geforce-rtx-4060",
+    ),
+    GpuSpec(
+        "GeForce RTX 5080",
+        16,
+        960,
+        None,
+        "https://www.tweaktown.com/news/102205/nvidias-new-geforce-rtx-5080-expected-to-feature-faster-30gbps-gddr7-memory-400w-power/index.html",
+    ),
+    GpuSpec(
+        "GeForce RTX 5090",
+        32,
+        1792,
+        None,
+        "https://pocketmags.com/linux-format-magazine/may-2025/articles/nvidia-geforce-rtx-5090",
+    ),
+    # Data centre: dense figures (datasheets print sparse ones, twice these, with an asterisk).
+    GpuSpec("A10", 24, 600, None, "https://www.baseten.co/blog/nvidia-a10-vs-a10g-for-ml-model-inference/"),
+    GpuSpec("A100 40GB", 40, 1555, 312, "https://glennklockwood.com/garden/processors/A100"),
+    GpuSpec("A100 80GB", 80, 2039, 312, "https://glennklockwood.com/garden/processors/A100"),
+    GpuSpec(  # FP16 dense = FP8 with sparsity (3,958) / 4
+        "H100", 80, 3350, 989.5, "https://lzwjava.github.io/nvidia-h200-gpu-specs-en"
+    ),
+    GpuSpec("H200", 141, 4800, 989.5, "https://lzwjava.github.io/nvidia-h200-gpu-specs-en"),
+    GpuSpec("L4", 24, 300, 121, "https://grokipedia.com/page/NVIDIA_L4_vs_L40S"),
+    GpuSpec("L40S", 48, 864, 362.05, "https://www.mullet.se/product.html?product_id=355414"),
+    # Apple silicon: unified memory bandwidth of the chip's fastest configuration.
+    GpuSpec(
+        "Apple M1 Pro",
+        32,
+        200,
+        None,
+        "https://9to5mac.com/2021/10/18/apple-unveils-next-generation-m1-pro-and-m1-max-chips-for-new-macs/",
+    ),
+    GpuSpec(
+        "Apple M1 Max",
+        64,
+        400,
+        None,
+        "https://9to5mac.com/2021/10/18/apple-unveils-next-generation-m1-pro-and-m1-max-chips-for-new-macs/",
+    ),
+    GpuSpec(
+        "Apple M2",
+        24,
+        100,
+        None,
+        "https://www.newegg.com/apple-m2-13-6-liquid-retina-display-8gb-memory-512gb-ssd-space-gray/p/2SN-0001-03A98",
+    ),
+    GpuSpec("Apple M2 Pro", 32, 200, None, "https://gigazine.net/gsc_news/en/20231101-apple-m3-pro-memory-bandwidth"),
+    GpuSpec("Apple M3", 24, 100, None, "https://thenote.app/note?id=CdXz5zHNQW_FegAUg42Qd"),  # M4's 120 = M3 + 20 %
+    GpuSpec("Apple M3 Pro", 36, 150, None, "https://support.apple.com/en-au/117737"),
+    GpuSpec("Apple M3 Max", 128, 400, None, "https://support.apple.com/en-au/117737"),
+    GpuSpec("Apple M4", 32, 120, None, "https://pocketmags.com/pc-pro-magazine/january-2025/articles/apple-m4-series"),
+    GpuSpec(
+        "Apple M4 Pro",
+        64,
+        273,
+        None,
+        "https://techmoran.com/2024/10/31/apple-unveils-its-most-powerful-chips-the-m4-pro-and-m4-max/",
+    ),
+    GpuSpec(
+        "Apple M4 Max",
+        128,
+        546,
+        None,
+        "https://techmoran.com/2024/10/31/apple-unveils-its-most-powerful-chips-the-m4-pro-and-m4-max/",
+    ),
 )
+"""Rows are kept only where a page read for this table gives the figure (often a retailer or press copy of the
+vendor's specification); GeForce RTX 2080, 3060 Ti, 3070, the other RTX 50 cards, H20, the base M1, M2 Pro/Max
+and Ascend 910B are left out for want of one. Each row's ``source`` is that page."""
 
 
 def _words(name: str) -> frozenset[str]:
