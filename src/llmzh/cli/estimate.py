@@ -26,6 +26,7 @@ from llmzh.cli._common import (
     quant_levels,
     reporting_errors,
     vram_option,
+    warn,
 )
 
 
@@ -83,7 +84,7 @@ def estimate(
             "--ctx",
             metavar="TOKENS",
             min=1,
-            help="Tokens held in the KV cache (prompt + reply); default 2048 (Ollama: its own default).",
+            help="Tokens held in the KV cache (prompt + reply); default 2048 (vLLM, Ollama: their own default).",
             show_default=False,
         ),
     ] = None,
@@ -188,10 +189,13 @@ def estimate(
         if serve or (runtime is RuntimeChoice.llama_cpp and (limit is not None or ram is not None)):
             assert runtime is not None
             settings = (gpu_memory_utilization, max_num_seqs, kv_cache)
-            serve_ctx = ctx if runtime is RuntimeChoice.ollama else (ctx or 2048)
+            if ctx is not None:
+                _warn_context(target, ctx, language)
+            serve_ctx = ctx if runtime is not RuntimeChoice.llama_cpp else (ctx or 2048)
             _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json, language)
             return
         ctx = ctx or 2048
+        _warn_context(target, ctx, language)
         _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
 
 
@@ -280,6 +284,23 @@ def _serve_table(name: str, row: dict[str, Any], lang: Any) -> str:
     )
     commands = "".join(f"  {runtime}: {command}\n" for runtime, command in row["commands"].items())
     return table + (f"{t('rt_commands', lang)}\n{commands}" if commands else "")
+
+
+def _warn_context(target: Any, ctx: int, lang: Any) -> None:
+    """Above the native context the estimate still holds for the memory, but the model needs its extension method
+    (or cannot go that far at all): say so on stderr."""
+    from llmzh.i18n import t
+
+    native = target.native_ctx
+    if native is None or ctx <= native:
+        return
+    longest = target.max_context
+    how = ""
+    if longest is not None and ctx > longest.value:
+        how = t("ctx_above_max", lang).format(longest=int(longest.value))
+    elif longest is not None and longest.condition is not None:
+        how = t("ctx_with_method", lang).format(method=longest.condition.get(lang))
+    warn(t("ctx_above_native", lang).format(model=target.name, native=native, ctx=ctx, how=how))
 
 
 def _target(
@@ -380,7 +401,7 @@ def _inference(
                 "total_bytes": est.total_bytes,
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
-                "published_gb": published.value if published is not None else None,
+                "published_gb": round(published.gib, 2) if published is not None else None,
                 "published_ctx": published.ctx if published is not None else None,
                 "fits": (total_gb <= limit) if limit is not None else None,
             }

@@ -152,7 +152,11 @@ def runtime_row(
     kv_cache: str | None,
     gpu: GpuSpec | None,
 ) -> dict[str, Any]:
-    """The row of one level under ``runtime`` (vllm needs ``vram_bytes``: its pool is a share of the card)."""
+    """The row of one level under ``runtime`` (vllm needs ``vram_bytes``: its pool is a share of the card).
+
+    ``ctx`` None means the runtime's own default: vLLM's max_model_len is the config's max_position_embeddings
+    (start-up fails when the pool cannot hold one such sequence), Ollama's is its default for the card, and
+    llama-server's is taken as 2048 by the caller."""
     repo = repo_for(repos, quant)
     if runtime == "vllm":
         if vram_bytes is None:
@@ -164,7 +168,7 @@ def runtime_row(
             quant,
             repo=repo,
             vram_bytes=vram_bytes,
-            ctx=ctx or 2048,
+            ctx=ctx or arch.max_positions or 2048,  # vLLM's own default max_model_len: the config's
             gpu_memory_utilization=gpu_memory_utilization,
             max_num_seqs=max_num_seqs,
             kv_cache="fp8" if kv_cache == "fp8" else "auto",
