@@ -336,3 +336,26 @@ def test_show_carries_commands_sized_for_the_card() -> None:
     awq = variants["qwen3-8b-awq"]["commands"]["vllm"]
     assert "--max-model-len 40960" in awq  # Qwen3-8B's max_position_embeddings
     _flags_documented(awq)
+
+
+def test_vllm_without_ctx_takes_the_config_maximum_and_the_command_the_length_that_fits() -> None:
+    from llmzh.runtimes.report import runtime_row
+
+    arch = arch_from_config(QWEN25_14B)
+    row = runtime_row(
+        arch,
+        Quant.BF16,
+        "vllm",
+        repos=[(Quant.BF16, "Qwen/Qwen2.5-Coder-14B-Instruct")],
+        vram_bytes=34 * GiB,
+        ram_bytes=None,
+        ctx=None,
+        gpu_memory_utilization=None,
+        max_num_seqs=None,
+        kv_cache=None,
+        gpu=None,
+    )
+    # 34 GiB x 0.92 less 27.5 GiB of weights leaves ~2.5 GiB at 192 KiB per token: under the config's 32768
+    assert row["ctx"] == 32768
+    assert row["fits"] is False and 0 < row["max_model_len"] < 32768
+    assert f"--max-model-len {row['max_model_len']}" in row["commands"]["vllm"]
