@@ -359,3 +359,15 @@ def test_vllm_without_ctx_takes_the_config_maximum_and_the_command_the_length_th
     assert row["ctx"] == 32768
     assert row["fits"] is False and 0 < row["max_model_len"] < 32768
     assert f"--max-model-len {row['max_model_len']}" in row["commands"]["vllm"]
+
+
+def test_ollama_runs_the_official_library_tag_where_the_catalog_has_one() -> None:
+    from llmzh.runtimes.report import commands_for
+
+    arch = arch_from_config(QWEN25_14B)
+    repo = "Qwen/Qwen2.5-Coder-14B-Instruct-GGUF"
+    plain = commands_for(arch, Quant.Q4_K_M, repo, vram_bytes=24 * GiB, ctx=4096)
+    tagged = commands_for(arch, Quant.Q4_K_M, repo, vram_bytes=24 * GiB, ctx=4096, ollama_tag="qwen2.5-coder:14b")
+    assert plain["ollama"] == f"ollama run hf.co/{repo}:Q4_K_M"
+    assert tagged["ollama"] == "ollama run qwen2.5-coder:14b"
+    assert tagged["llama.cpp"] == plain["llama.cpp"]

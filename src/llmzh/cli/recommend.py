@@ -177,7 +177,14 @@ def _commands(picks: list[Any], runtime: str | None, ctx: int, vram_gb: float | 
     found = {}
     for pick in picks:
         e = pick.entry
-        cmds = commands_for(model_arch(e), e.variant.quant, e.variant.repo, vram_bytes=vram_bytes, ctx=ctx)
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
         found[e.variant.id] = {k: v for k, v in cmds.items() if runtime is None or k == runtime}
     return found
 

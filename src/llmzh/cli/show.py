@@ -115,7 +115,14 @@ def _run_commands(entries: Any, vram_gb: float | None, ctx: int) -> dict[str, di
     vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
     found = {}
     for e in entries:
-        cmds = commands_for(model_arch(e), e.variant.quant, e.variant.repo, vram_bytes=vram_bytes, ctx=ctx)
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
         if cmds:
             found[e.variant.id] = cmds
     return found

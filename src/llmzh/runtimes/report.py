@@ -191,12 +191,19 @@ def runtime_row(
 
 
 def commands_for(
-    arch: Arch | None, quant: Quant, repo: str | None, *, vram_bytes: int | None, ctx: int
+    arch: Arch | None,
+    quant: Quant,
+    repo: str | None,
+    *,
+    vram_bytes: int | None,
+    ctx: int,
+    ollama_tag: str | None = None,
 ) -> dict[str, str]:
     """The commands that run one catalog variant, keyed by runtime, with the numbers that fit ``vram_bytes`` (when
     known) at up to ``ctx`` tokens: GGUF levels under llama.cpp and Ollama, others under vLLM (when it loads the
-    level; ``--max-model-len`` shortened to what the pool and the model hold) and transformers. Empty without a
-    repo to name."""
+    level; ``--max-model-len`` shortened to what the pool and the model hold) and transformers. Ollama runs the
+    variant's official library tag (``ollama_tag``) where the catalog records one, else ``hf.co/REPO:QUANT``.
+    Empty without a repo to name."""
     if repo is None:
         return {}
     if quant in GGUF_LEVELS:
@@ -206,7 +213,7 @@ def commands_for(
         return {
             "llama.cpp": commands.llama_server(repo, quant, ctx=ctx, gpu_layers=p.gpu_layers),
             "ollama": commands.ollama_run(
-                ollama.hf_tag(repo, quant.value),
+                ollama_tag or ollama.hf_tag(repo, quant.value),
                 context_length=ollama.context_override(arch, quant, ctx=ctx, vram_bytes=vram_bytes),
             ),
         }
