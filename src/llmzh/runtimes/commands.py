@@ -12,7 +12,7 @@ from llmzh.schema import Quant
 
 DOCUMENTED_FLAGS: dict[str, tuple[str, frozenset[str]]] = {
     "vllm": (
-        "https://docs.vllm.ai/en/latest/cli/serve.html",
+        "https://docs.vllm.ai/en/stable/cli/serve/",
         frozenset(
             {
                 "--max-model-len",

@@ -8,8 +8,11 @@
   ``OLLAMA_CONTEXT_LENGTH=N ollama serve`` changes it for every model (same page, "CLI").
 * KV cache type: ``OLLAMA_KV_CACHE_TYPE`` = f16 (default), q8_0 or q4_0; the quantized types need
   ``OLLAMA_FLASH_ATTENTION=1`` (docs/faq.md, "How can I set the quantization type for the K/V cache?").
-* Any GGUF repository on the Hugging Face Hub runs as ``ollama run hf.co/{repo}:{QUANT}``
-  (https://huggingface.co/docs/hub/ollama).
+* Any GGUF repository on the Hugging Face Hub runs as ``ollama run hf.co/{repo}:{QUANT}``, Q4_K_M when no level
+  is named (https://huggingface.co/docs/hub/ollama, as of
+  https://github.com/huggingface/hub-docs/blob/481c63a680580a5c69e2375ffdea31b3533d1557/docs/hub/ollama.md).
+  A catalog variant with an official library tag (``Variant.ollama``) runs as ``ollama run {tag}`` instead; the
+  tags found with their sources are in bench/data/ollama-tags.yaml.
 """
 
 from __future__ import annotations
