@@ -158,8 +158,13 @@ def test_find_gpu(typed: str, name: str) -> None:
 def _flags_documented(command: str) -> None:
     for line in command.split(" & "):
         words = shlex.split(line)
+        env = set()
         while "=" in words[0]:  # OLLAMA_CONTEXT_LENGTH=N
+            env.add(words[0].split("=")[0])
             words = words[1:]
+        if env:
+            env_url, names = commands.DOCUMENTED_ENV[words[0]]
+            assert env <= names, f"{env - names} not in {env_url}"
         program = "llama-server" if words[0] == "llama-server" else words[0]
         url, flags = commands.DOCUMENTED_FLAGS[program]
         used = {w for w in words if w.startswith("-")}
@@ -182,6 +187,7 @@ def _flags_documented(command: str) -> None:
         commands.llama_server("Qwen/Qwen3-8B-GGUF", Quant.Q8_0, ctx=8192, gpu_layers=20, kv_type="q8_0"),
         commands.ollama_run("qwen3:8b", context_length=8192),
         commands.ollama_run("qwen3:8b"),
+        commands.ollama_run("qwen3:8b", context_length=40960, kv_type="q8_0"),
     ],
 )
 def test_every_command_uses_documented_flags(command: str) -> None:
@@ -197,6 +203,9 @@ def test_commands_carry_the_numbers() -> None:
     )
     assert commands.ollama_run("qwen3:8b", context_length=8192) == (
         "OLLAMA_CONTEXT_LENGTH=8192 ollama serve & ollama run qwen3:8b"
+    )
+    assert commands.ollama_run("qwen3:8b", kv_type="q4_0") == (
+        "OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q4_0 ollama serve & ollama run qwen3:8b"
     )
 
 

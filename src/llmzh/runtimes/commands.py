@@ -31,6 +31,16 @@ DOCUMENTED_FLAGS: dict[str, tuple[str, frozenset[str]]] = {
     "ollama": ("https://github.com/ollama/ollama/blob/main/docs/cli.md", frozenset()),
 }
 
+# Environment variables ``ollama serve`` reads, as its docs name them: the default context (docs/context-length.mdx)
+# and the KV-cache type, which needs flash attention (docs/faq.md, "How can I set the quantization type for the K/V
+# cache?").
+DOCUMENTED_ENV: dict[str, tuple[str, frozenset[str]]] = {
+    "ollama": (
+        "https://github.com/ollama/ollama/blob/main/docs/faq.md",
+        frozenset({"OLLAMA_CONTEXT_LENGTH", "OLLAMA_KV_CACHE_TYPE", "OLLAMA_FLASH_ATTENTION"}),
+    ),
+}
+
 _VLLM_QUANTIZATION = {Quant.FP8: "fp8", Quant.BNB_NF4: "bitsandbytes", Quant.BNB_INT8: "bitsandbytes"}
 
 
@@ -67,11 +77,17 @@ def llama_server(repo: str, quant: Quant, *, ctx: int, gpu_layers: int, kv_type:
     return shlex.join(args)
 
 
-def ollama_run(tag: str, *, context_length: int | None = None) -> str:
+def ollama_run(tag: str, *, context_length: int | None = None, kv_type: str = "f16") -> str:
     """``ollama run TAG``, after ``OLLAMA_CONTEXT_LENGTH=N ollama serve`` when Ollama's default context must be
-    overridden (``llmzh.runtimes.ollama.context_override``)."""
+    overridden (``llmzh.runtimes.ollama.context_override``), and with ``OLLAMA_FLASH_ATTENTION=1
+    OLLAMA_KV_CACHE_TYPE=q8_0`` for a quantized KV cache (a server setting, not a ``run`` flag)."""
     run = shlex.join(["ollama", "run", tag])
-    return run if context_length is None else f"OLLAMA_CONTEXT_LENGTH={context_length} ollama serve & {run}"
+    env = []
+    if kv_type != "f16":
+        env += ["OLLAMA_FLASH_ATTENTION=1", f"OLLAMA_KV_CACHE_TYPE={kv_type}"]
+    if context_length is not None:
+        env.append(f"OLLAMA_CONTEXT_LENGTH={context_length}")
+    return f"{' '.join(env)} ollama serve & {run}" if env else run
 
 
 def transformers_code(repo: str, quant: Quant, *, trust_remote_code: bool = False) -> str:
