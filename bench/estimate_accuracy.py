@@ -165,16 +165,18 @@ FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8"; finetune.py:
     # lora_dropout 0.05.
     ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"), grad_accum=8, lora_dropout=True)),
-    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, max_output_length 512, gradient_checkpointing_enable(); SDPA.
-    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa")),
+    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
+    # gradient_checkpointing_enable(); SDPA.
+    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa", lora_dropout=True)),
     # THUDM/ChatGLM2-6B ptuning/train.sh: target 128, pre_seq_len 128; main.py gradient_checkpointing_enable().
     ("THUDM/ChatGLM2-6B:ptuning", Finetune(8, "default", True, 128, attention="sdpa")),
     # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64, pre_seq_len 128; gradient_checkpointing_enable();
     # ChatGLM-6B's own eager attention.
     ("THUDM/ChatGLM-6B", Finetune(8, "default", True, 64, attention="eager", seq=64)),
-    # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, MICRO_BATCH_SIZE 4, CUTOFF_LEN 256, 8-bit base,
-    # prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era LLaMA: eager attention.
-    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4)),
+    # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, LORA_DROPOUT 0.05, MICRO_BATCH_SIZE 4,
+    # CUTOFF_LEN 256, 8-bit base, prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era
+    # LLaMA: eager attention.
+    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
 )
 
 

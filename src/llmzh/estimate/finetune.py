@@ -2,8 +2,14 @@
 
 Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter for mixed-precision Adam), QLoRA
 paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
-unquantized parameters to fp32; ``modules_to_save`` copies), Korthikanti et al. 2022 (activations saved per
-block), Qwen's finetune.py and ChatGLM's ptuning scripts for the defaults the bench uses.
+unquantized parameters to fp32; ``modules_to_save`` copies; LoRA dropout on the adapter's input), Korthikanti et al.
+2022 (activations saved per block), DeepSpeed's deepspeed/runtime/zero/stage_1_and_2.py (v0.11, 2023: ZeRO-2's
+gradient buffers and optimizer step), torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's
+auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py (dequantization from 128 rows), Qwen's finetune.py and scripts
+and ChatGLM's ptuning scripts for the defaults the bench uses.
+
+A training step peaks twice: at the end of backward's way through the loss and the recomputed blocks, and in the
+optimizer step after the activations are freed; ``FinetuneEstimate`` keeps both and its totals take the larger.
 """
 
 from typing import Literal, NamedTuple
@@ -29,7 +35,8 @@ the Trainer then leaves mixed precision to them, so logits (2), log-softmax (2) 
 ZERO2_BYTES_PER_TRAINABLE = 2 + 2 + 4 + ADAMW_STATE_BYTES
 """DeepSpeed ZeRO-2 on one device while backward runs, per trainable parameter: the half-precision parameter, its
 gradient in the contiguous ``grads_in_partition`` buffer, the fp32 master copy and the AdamW states
-(deepspeed/runtime/zero/stage_1_and_2.py, v0.11-0.12 as Qwen's 2023 scripts ran it: ``copy_grads_in_partition``
+(https://github.com/deepspeedai/DeepSpeed/blob/f060407/deepspeed/runtime/zero/stage_1_and_2.py, October 2023, as
+Qwen's scripts of that time ran it: ``copy_grads_in_partition``
 allocates ``grads_in_partition`` in the half dtype; the fp32 gradient exists only inside ``step``, see
 ``ZERO2_STEP_BYTES``)."""
 ZERO2_ACCUMULATED_BYTES = 2
@@ -45,17 +52,19 @@ once. The gradient buckets and the current micro-step's buffer are released befo
 FOREACH_ADAMW_STEP_BYTES = 4
 """torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter: the default foreach implementation on
 CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop version" (torch.optim
-docs, ``foreach``; pytorch/pytorch#97712 cut the AdamW intermediates to one, ``exp_avg_sq_sqrt``, in PR #104898)."""
+docs, ``foreach``; https://github.com/pytorch/pytorch/issues/97712: PR #104898 cut AdamW's to one,
+``exp_avg_sq_sqrt``, for PyTorch 2.1; PyTorch 2.0 held more, so this is a floor)."""
 LORA_DROPOUT_BYTES = 2 + 1
 """Per input feature of an adapted matrix and token, with LoRA dropout: the dropped-out copy of the input in the model
 dtype, which ``lora_A`` saves for its weight gradient, and the bool mask ``nn.Dropout`` saves for backward."""
 GPTQ_LEVELS = {Quant.GPTQ_INT4: 1, Quant.GPTQ_INT8: 2}  # bytes of AutoGPTQ's unpacked weight: int8, int16 for 8-bit
 GPTQ_KERNEL_SWITCH_ROWS = 128
-"""AutoGPTQ's qlinear_cuda_old (the kernel transformers/optimum pick with exllama disabled, as Qwen's finetune.py
-does) runs its CUDA matvec kernel below 128 input rows (``kernel_switch_threshold``); at 128 rows and more it
-dequantizes the whole weight (int8 unpacking of ``qweight`` and ``qzeros``, then ``scales * (weight - zeros)`` in
-fp16) and calls ``torch.matmul(x.half(), weight)``, which saves that fp16 weight for the input gradient when the
-input requires grad (LoRA, ``enable_input_require_grads``)."""
+"""AutoGPTQ's qlinear_cuda_old, the kernel transformers/optimum pick with exllama disabled (as Qwen's finetune.py
+does; https://github.com/AutoGPTQ/AutoGPTQ/blob/179776b/auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py), runs its
+CUDA matvec kernel below 128 input rows (``kernel_switch_threshold``); at 128 rows and more it dequantizes the whole
+weight (int8 unpacking of ``qweight`` and ``qzeros``, then ``scales * (weight - zeros)`` in fp16) and calls
+``torch.matmul(x.half(), weight)``, which saves that fp16 weight for the input gradient when the input requires
+grad (LoRA, ``enable_input_require_grads``)."""
 
 
 class FinetuneEstimate(NamedTuple):
@@ -145,7 +154,8 @@ def estimate_finetune(
       ``lora`` on any bitsandbytes base. On a GPTQ base with at least ``GPTQ_KERNEL_SWITCH_ROWS`` tokens, AutoGPTQ
       dequantizes each weight to fp16 and the matmul saves it: one block's weights in fp16 while that block is
       recomputed (every block's without checkpointing), plus the int8/int16 unpacking of its largest matrix.
-    * ``lora_dropout``: LoRA with dropout > 0 (PEFT's LoraConfig default is 0.0; Qwen's finetune.py passes 0.05):
+    * ``lora_dropout``: LoRA with dropout > 0 (PEFT's LoraConfig default is 0.0; Qwen's finetune.py passes 0.05,
+      https://github.com/QwenLM/Qwen/blob/2df8e8a/finetune.py):
       PEFT computes ``lora_B(lora_A(dropout(x)))``, so every adapted matrix keeps its input's dropout output (model
       dtype) and mask (bool) for backward, ``LORA_DROPOUT_BYTES`` per input feature and token.
     * ``zero2_bucket``: DeepSpeed ZeRO-2 on one device with that ``reduce_bucket_size`` (Qwen's finetune_ds.sh and
