@@ -14,10 +14,12 @@ from llmzh.cli._common import (
     MirrorOpt,
     OfflineOpt,
     RefreshOpt,
+    SourceOpt,
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
     app,
+    choose_source,
     hub_settings,
     lang_of,
     print_json,
@@ -36,6 +38,7 @@ Examples:
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
+* `llmzh show qwen2.5-7b-instruct --source modelscope` — live figures from ModelScope (modelscope.cn)
 """
 
 
@@ -54,6 +57,7 @@ def show(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """Show everything known about a project, model or variant: who made it, papers, data, licence, resources.
 
@@ -85,18 +89,26 @@ def show(
         estimates = {e.variant.id: estimate_gb(e) for e in entries}
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
-        _print_hub(console, cat, match, repos, settings, language, strict=strict)
+        chosen = choose_source(source, settings, token=token, refresh=refresh)
+        if chosen.source == "modelscope":
+            from llmzh.source import modelscope_index
+
+            repos = modelscope_index(cat)
+        _print_hub(console, cat, match, repos, chosen.settings, language, strict=strict)
 
 
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
     """The live Hub table after the card, the disagreements it reveals, and one stderr line if anything failed."""
     from rich.text import Text
 
+    from llmzh import modelscope
     from llmzh.audit import hub_disagreements
     from llmzh.cards import hub_table
     from llmzh.catalog import entries_of
     from llmzh.hub import failure_summary, fetch_infos, require_ok
     from llmzh.i18n import t
+
+    on_modelscope = isinstance(settings, modelscope.MsSettings)
 
     entries = entries_of(cat, match)
     roles: dict[str, str] = {}
@@ -105,17 +117,27 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         if repo:
             roles.setdefault(repo, "")
         base = entry.model.base_weights
-        if base is not None and base.repo:
+        if base is not None and base.repo and not on_modelscope:
             roles.setdefault(base.repo, t("base_role", lang))
     if not roles:
         return
-    infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
-    console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
-    notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
+    infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)(roles, settings)
+    title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
+    console.print(Text(f"\n{title}  ({settings.endpoint})", style="bold cyan"))
+    labels = {r: v for r, v in roles.items() if v}
+    console.print(
+        hub_table([infos[r] for r in roles], labels, lang, source=modelscope.SOURCE if on_modelscope else "hf")
+    )
+    # The catalog's facts are the Hugging Face repos'; ModelScope's copies are not compared with them.
+    notes = [
+        n
+        for e in entries
+        if repos.get(e.variant.id) and not on_modelscope
+        for n in hub_disagreements(e, infos[repos[e.variant.id]])
+    ]
     for entry in entries:
         base = entry.model.base_weights
-        if base is not None and base.repo and infos[base.repo].status == "gone":
+        if base is not None and base.repo and base.repo in infos and infos[base.repo].status == "gone":
             others = ", ".join(base.alternatives) or "none recorded"
             notes.append(f"base weights {base.repo} are gone from the Hub; alternatives in the catalog: {others}")
     if notes:
