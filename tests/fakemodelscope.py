@@ -82,6 +82,7 @@ class FakeModelScope:
         self.redirect_lfs = True
         self.support_range = True
         self._corrupt: dict[str, bytes] = {}
+        self._listed: dict[str, dict[str, Any]] = {}
         self._servers = [_Server(self, "api"), _Server(self, "cdn")]
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in self._servers
@@ -113,6 +114,7 @@ class FakeModelScope:
             self.redirect_lfs = True
             self.support_range = True
             self._corrupt.clear()
+            self._listed.clear()
 
     @property
     def url(self) -> str:
@@ -170,6 +172,11 @@ class FakeModelScope:
         """Serve `content` for every file named `path` while listings keep describing the real one."""
         with self._lock:
             self._corrupt[path] = content
+
+    def list_as(self, path: str, **fields: Any) -> None:
+        """Listings describe the file `path` with these fields instead (e.g. ``Size=-1``, ``Sha256="zz"``)."""
+        with self._lock:
+            self._listed[path] = fields
 
     # -- what happened
 
@@ -318,7 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._legacy_error(404, f"revision {query.get('Revision')} not found")
                 return
             commit, files = found
-            self._legacy({"Files": [_entry(p, c, commit) for p, c in sorted(files.items())]})
+            entries = [_entry(p, c, commit) | self.fake._listed.get(p, {}) for p, c in sorted(files.items())]
+            self._legacy({"Files": entries})
         elif rest == ["repo"]:
             self._file(method, repo, query)
         else:

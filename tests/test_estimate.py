@@ -18,7 +18,6 @@ from llmzh.estimate import (
     GGUF_LEVELS,
     Arch,
     EstimateError,
-    _gguf_matrix_type,
     arch_from_config,
     count_params,
     default_runtime,
@@ -29,6 +28,7 @@ from llmzh.estimate import (
     sensible_levels,
     weight_bytes,
 )
+from llmzh.estimate.weights import _gguf_matrix_type
 from llmzh.schema import Quant
 
 GiB = 1 << 30
@@ -320,8 +320,9 @@ def test_missing_key_names_key_and_family() -> None:
     [
         ({"hidden_size": 4096}, "no model_type.*num_attention_heads"),
         ({**LLAMA_7B, "model_type": 7}, "model_type"),
-        ({**LLAMA_7B, "model_type": "mamba"}, "mamba"),
-        ({**QWEN2_5_7B, "num_experts": 64}, "mixture-of-experts"),
+        ({**QWEN2_5_7B, "num_experts": 64}, "qwen2 config is missing 'num_experts_per_tok'"),
+        ({**LLAMA_7B, "num_hidden_layers": 1e30}, "'num_hidden_layers' = 1e\\+30 is beyond any real model"),
+        ({**LLAMA_7B, "vocab_size": float("inf")}, "'vocab_size' must be a positive whole number"),
         ({**LLAMA_7B, "hidden_size": "4096"}, "hidden_size"),
         ({**LLAMA_7B, "tie_word_embeddings": "yes"}, "tie_word_embeddings"),
         ({**YI_6B, "num_key_value_heads": 5}, "multiple"),

@@ -216,8 +216,23 @@ def test_a_path_that_would_escape_the_destination_is_refused(fakems: FakeModelSc
     fakems.add_repo(REPO, {**FILES, hostile: b"{}"})
     result = run("download", REPO, "--source", "modelscope")
     assert result.exit_code == 1
-    assert "would escape the destination" in result.stderr and hostile in result.stderr
+    assert "file paths that cannot be written safely" in result.stderr
     assert fakems.transfers == [] and not snapshot().exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [("Size", -1), ("Size", 10**16), ("Sha256", "not-a-digest")])
+def test_a_malformed_listing_is_refused_before_any_byte(qwen: FakeModelScope, field: str, value: object) -> None:
+    qwen.list_as(WEIGHTS, **{field: value})
+    result = run("download", REPO, "--source", "modelscope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: refusing {REPO}: {qwen.url[7:]} sent a malformed answer (")
+    assert qwen.transfers == []
+
+
+def test_a_revision_that_would_name_another_folder_is_refused(qwen: FakeModelScope) -> None:
+    result = run("download", REPO, "--source", "modelscope", "--revision", "../../etc")
+    assert result.exit_code == 2 and "cannot name a folder" in result.stderr
+    assert qwen.requests == []
 
 
 def test_the_token_reaches_modelscope_only_and_is_never_printed(qwen: FakeModelScope) -> None:

@@ -17,9 +17,6 @@ import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
-    RECORD_TYPES as _RECORD_TYPES,
-)
-from llmzh.schema import (
     Catalog,
     Entry,
     Figure,
@@ -474,8 +471,8 @@ def check(path: Path) -> Validation:
 def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
     """Load the catalog the user selected; raise CatalogError naming the first problem.
 
-    A validated catalog is cached as a pickle keyed by the file's path, size and mtime, so that listing
-    does not re-parse and re-validate an unchanged file on every run.
+    A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
+    re-parse and re-validate an unchanged file on every run.
     """
     path = catalog_path(explicit)
     cached = _read_cache(path)
@@ -495,15 +492,12 @@ def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
     return result.catalog
 
 
-# Any change to the record classes changes this, so a cache written by another schema is never unpickled.
-_SCHEMA = repr([(cls.__name__, cls._fields) for cls in _RECORD_TYPES]).encode()
-
-
-def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, tuple[object, ...]] | None:
+def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, list[object]] | None:
     import zlib
 
     from llmzh import __version__
     from llmzh.config import cache_dir
+    from llmzh.records import SCHEMA
 
     try:
         resolved = path.resolve()
@@ -511,13 +505,16 @@ def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path,
         directory = cache_dir() / "catalog"
     except (OSError, RuntimeError):
         return None
-    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns, *extra)
-    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.pickle", key
+    key = [__version__, SCHEMA, str(resolved), stat.st_size, stat.st_mtime_ns, *extra]
+    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.json", key
 
 
-def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object | None:
-    """A value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged."""
-    import pickle
+def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> Any:
+    """A JSON value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged.
+
+    JSON, not pickle: a file planted in the cache directory is data, never code. Callers type-check what they get.
+    """
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
@@ -525,37 +522,56 @@ def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object |
     file, key = where
     try:
         with file.open("rb") as fh:
-            stored_key, value = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing, stale or corrupt cache is simply rebuilt
+            stored = json.loads(fh.read())
+    except (OSError, ValueError, RecursionError):
+        return None  # a missing, stale or corrupt cache is simply rebuilt
+    if not isinstance(stored, dict) or stored.get("key") != key:
         return None
-    return value if stored_key == key else None
+    return stored.get("value")
 
 
 def write_memo(path: Path, kind: str, value: object, extra: tuple[object, ...] = ()) -> None:
-    """Memoize a value derived from a catalog file; atomic, and silent when the cache cannot be written."""
-    import pickle
+    """Memoize a JSON value derived from a catalog file; atomic, and silent when the cache cannot be written."""
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
         return
     file, key = where
     try:
+        data = json.dumps({"key": key, "value": value}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(data, encoding="utf-8")
         os.replace(tmp, file)
-    except (OSError, pickle.PicklingError):
-        pass  # a read-only or full cache directory only costs speed
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only or full cache directory, or a value JSON cannot hold, only costs speed
 
 
 def _read_cache(path: Path) -> Catalog | None:
-    catalog = read_memo(path, "catalog")
-    return catalog if isinstance(catalog, Catalog) else None
+    from llmzh.records import decode
+
+    stored = read_memo(path, "catalog")
+    if stored is None:
+        return None
+    try:
+        catalog: Catalog = decode(Catalog, stored)
+    except ValueError:
+        return None
+    return catalog
 
 
 def _write_cache(path: Path, catalog: Catalog) -> None:
-    write_memo(path, "catalog", catalog)
+    from llmzh.records import decode, encode
+
+    stored = encode(catalog)
+    # Only what reads back identical is cached (a value JSON cannot represent exactly is simply not cached).
+    try:
+        same = decode(Catalog, stored) == catalog
+    except ValueError:
+        same = False
+    if same:
+        write_memo(path, "catalog", stored)
 
 
 # ---------------------------------------------------------------- lookup

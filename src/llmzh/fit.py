@@ -25,19 +25,26 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+def _arch(config: str) -> Arch | None:
+    import json
+
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(dict(config))
+        return arch_from_config(json.loads(config))
     except LlmzhError:
         return None
 
 
 def model_arch(entry: Entry) -> Arch | None:
     """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    import json
+
     architecture = entry.model.architecture
-    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+    if architecture is None:
+        return None
+    # Keyed by the canonical JSON text: configs nest text_config / vision_config and lists (layer_types).
+    return _arch(json.dumps(architecture.config, sort_keys=True, default=str))
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -110,13 +117,31 @@ def _code_fingerprint() -> int:
     import zlib
 
     here = Path(__file__)
+    files = [here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))]
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
+    for file in files:
         try:
-            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+            crc = zlib.crc32(file.read_bytes(), crc)
         except OSError:
             return -1
     return crc
+
+
+def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
+    """Memoized estimates read back from the cache, or None unless every item is [variant id, purpose, GB]."""
+    if not isinstance(stored, list):
+        return None
+    memo: dict[tuple[str, str], float | None] = {}
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        vid, purpose, gb = item
+        if not isinstance(vid, str) or purpose not in PURPOSES:
+            return None
+        if gb is not None and (isinstance(gb, bool) or not isinstance(gb, (int, float)) or not 0 < gb < 1e9):
+            return None
+        memo[(vid, purpose)] = gb
+    return memo
 
 
 def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
@@ -129,13 +154,10 @@ def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
 
     path = Path(catalog.path)
     kind, extra = f"estimates-{ctx or 'default'}", (_code_fingerprint(),)
-    stored = read_memo(path, kind, extra)
-    memo: dict[tuple[str, str], float | None]
-    if isinstance(stored, dict):
-        memo = stored
-    else:
+    memo = _memo_from_json(read_memo(path, kind, extra))
+    if memo is None:
         memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
-        write_memo(path, kind, memo, extra)
+        write_memo(path, kind, [[vid, purpose, gb] for (vid, purpose), gb in memo.items()], extra)
 
     def estimator(entry: Entry, purpose: Purpose) -> float | None:
         key = (entry.variant.id, purpose)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from llmzh import hub
+from llmzh import hub, untrusted
 from llmzh.errors import HubError, UsageError
-from llmzh.hub import Digest, HubFile, HubInfo, HubStatus, LocalFile, RemoteFile, RepoListing
+from llmzh.hub import Digest, HubInfo, HubStatus, LocalFile, RemoteFile, RepoListing
+from llmzh.untrusted import Untrusted, shown
 
 if TYPE_CHECKING:
     from modelscope_hub import HubApi
@@ -179,10 +180,32 @@ def _repo_error(error: BaseException, repo: str, settings: MsSettings, revision:
 # ---------------------------------------------------------------- live figures
 
 
+def _malformed(settings: MsSettings, error: Untrusted) -> str:
+    return f"{settings.host} sent a malformed answer ({error})"
+
+
 def _fetch_one(api: HubApi, repo: str, cached: HubInfo | None, settings: MsSettings) -> HubInfo:
     try:
         info = api.get_repo(repo, "model")
         files = api.list_repo_files(repo, "model", revision=DEFAULT_REVISION)
+        modified = info.last_modified
+        result = hub._checked_info(
+            repo,
+            "gated" if info.gated else "ok",
+            fetched_at=time.time(),
+            downloads=info.downloads,
+            likes=info.likes,
+            last_modified=modified.isoformat() if not isinstance(modified, (str, int, type(None))) else None,
+            sha=None,
+            license=info.license or None,
+            gated="manual" if info.gated else None,
+            params=None,
+            files=[(f.path, f.size, f.sha256 or None) for f in files if not f.is_dir],
+        )
+    except Untrusted as error:  # never cached: the last good figures, if any, are shown as stale
+        if cached is not None:
+            return cached._replace(cached=True, stale=True, error=_malformed(settings, error))
+        return HubInfo(repo, "unavailable", error=_malformed(settings, error))
     except Exception as error:  # noqa: BLE001 - mapped below; anything unmapped is re-raised
         status, message = describe_failure(error, settings)
         if status == "gone":
@@ -192,19 +215,6 @@ def _fetch_one(api: HubApi, repo: str, cached: HubInfo | None, settings: MsSetti
         if cached is not None:
             return cached._replace(cached=True, stale=True, error=message)
         return HubInfo(repo, "unavailable", error=message)
-    modified = info.last_modified
-    last_modified = modified.isoformat() if not isinstance(modified, (str, int, type(None))) else None
-    result = HubInfo(
-        repo=repo,
-        status="gated" if info.gated else "ok",
-        fetched_at=time.time(),
-        downloads=info.downloads,
-        likes=info.likes,
-        last_modified=last_modified,
-        license=info.license or None,
-        gated="manual" if info.gated else None,
-        files=tuple(HubFile(f.path, f.size, f.sha256) for f in files if not f.is_dir),
-    )
     _write_cached(settings, result)
     return result
 
@@ -252,14 +262,30 @@ def fetch_infos(repos: Iterable[str], settings: MsSettings) -> dict[str, HubInfo
 def list_repo(repo: str, settings: MsSettings, *, revision: str | None = None) -> RepoListing:
     """The files of `repo` at `revision` (default: master), with sizes and sha256 (raises HubError)."""
     rev = revision or DEFAULT_REVISION
+    if rev in (".", "..") or any(c in rev for c in "/\\\0") or untrusted.has_control(rev):
+        # The client names the snapshot folder after the revision.
+        raise UsageError(f"--revision {shown(rev)!r} cannot name a folder", hint="give a branch, tag or commit id")
     api = _api(settings)
     try:
         with _quiet():
             info = api.get_repo(repo, "model")
             files = api.list_repo_files(repo, "model", revision=rev)
+        remote = tuple(
+            RemoteFile(
+                f.path,
+                untrusted.count(f.size, f"size of {shown(f.path)}"),
+                untrusted.optional_hex(f.sha256 or None, f"sha256 of {shown(f.path)}", untrusted.SHA256),
+            )
+            for f in files
+            if not f.is_dir
+        )
+    except Untrusted as error:
+        raise HubError(
+            f"refusing {repo}: {_malformed(settings, error)}; nothing was written",
+            hint="if this is not modelscope.cn, check MODELSCOPE_ENDPOINT; else report it to ModelScope",
+        ) from error
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         raise _repo_error(error, repo, settings, rev) from error
-    remote = tuple(RemoteFile(f.path, f.size, f.sha256 or None) for f in files if not f.is_dir)
     # The cache is keyed by revision name, not commit: the snapshot folder is `snapshots/<revision>`.
     return RepoListing(repo, rev, rev, remote, "manual" if info.gated else None, source=SOURCE)
 
@@ -379,18 +405,16 @@ def download(
     listing: RepoListing,
     settings: MsSettings,
     *,
-    include: Iterable[str] = (),
-    exclude: Iterable[str] = (),
+    paths: Iterable[str],
     local_dir: Path | None = None,
     max_workers: int = 8,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Path:
-    """Download the selected files of `listing` with the client, resuming partial files; returns where they are.
+    """Download `paths` (files of `listing`, checked by the caller) with the client, resuming partial files.
 
-    The client is given the very listing the plan was made from (paths already checked), so it lists nothing
-    again and fetches nothing else; it checks each file's size and sha256 before moving it into place.
+    The client is given the very listing the plan was made from, so it lists nothing again and fetches nothing
+    else; it checks each file's size and sha256 before moving it into place. Returns where the files are.
     """
-    paths = hub.select_files([f.path for f in listing.files], include, exclude)
     wanted = {f.path: f for f in listing.files}
     file_list = [{"Path": p, "Size": wanted[p].size, "Sha256": wanted[p].sha256, "Type": "blob"} for p in paths]
     where = local_dir if local_dir is not None else snapshot_dir(listing.repo, listing.commit)
@@ -452,7 +476,9 @@ def fetch_config(repo: str, settings: MsSettings, *, revision: str | None = None
     try:
         with _quiet():
             local = api.download_file(repo, "model", "config.json", revision=rev)
-        config = json.loads(Path(local).read_text(encoding="utf-8"))
+        config = untrusted.check_config(json.loads(Path(local).read_text(encoding="utf-8")))
+    except Untrusted as error:
+        raise HubError(f"{repo}: config.json on {settings.host} is malformed ({error})") from error
     except ValueError as error:
         if isinstance(error, json.JSONDecodeError):
             raise HubError(f"{repo}: config.json on {settings.host} is not valid JSON") from error

@@ -64,14 +64,18 @@ def stderr_console() -> Any:
 
 
 def warn(message: str) -> None:
-    stderr_console().print(message, markup=False, highlight=False)
+    from llmzh.untrusted import shown
+
+    stderr_console().print(shown(message), markup=False, highlight=False)
 
 
 def _fail(error: LlmzhError) -> NoReturn:
+    from llmzh.untrusted import shown
+
     console = stderr_console()
-    console.print(f"Error: {error.message}", style="bold red", markup=False, highlight=False)
+    console.print(f"Error: {shown(error.message)}", style="bold red", markup=False, highlight=False)
     if error.hint:
-        console.print(f"Hint: {error.hint}", markup=False, highlight=False)
+        console.print(f"Hint: {shown(error.hint)}", markup=False, highlight=False)
     raise typer.Exit(error.exit_code)
 
 
