@@ -156,6 +156,10 @@ class FakeModelScope:
             (repo.tags if tag else repo.branches)[name] = commit
             return commit
 
+    def files_of(self, repo_id: str) -> dict[str, bytes]:
+        with self._lock:
+            return dict(self._repos[repo_id].files)
+
     # -- faults
 
     def fail_next(self, pattern: str, status: int = 503, times: int | None = 1) -> None:
