@@ -83,6 +83,7 @@ class FakeModelScope:
         self.support_range = True
         self._corrupt: dict[str, bytes] = {}
         self._listed: dict[str, dict[str, Any]] = {}
+        self.redirect_info = False  # answer model info with a 302 to the storage host
         self._servers = [_Server(self, "api"), _Server(self, "cdn")]
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in self._servers
@@ -115,6 +116,7 @@ class FakeModelScope:
             self.support_range = True
             self._corrupt.clear()
             self._listed.clear()
+            self.redirect_info = False
 
     @property
     def url(self) -> str:
@@ -297,6 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, str]) -> None:
         segs = [unquote(s) for s in path.strip("/").split("/")]
         if segs[:3] == ["openapi", "v1", "models"] and len(segs) == 5:
+            if self.fake.redirect_info:
+                self._send(302, b"", {"Location": f"{self.fake.cdn_url}/info/{segs[3]}/{segs[4]}"})
+                return
             repo = self._repo(segs[3], segs[4])
             if repo is None:
                 body = {"success": False, "code": "ResourceNotFound", "message": "model not found", "request_id": "x"}
@@ -353,6 +358,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._body(method, path, content)
 
     def _cdn(self, method: str, path: str) -> None:
+        if path.startswith("/info/"):
+            with self.fake._lock:
+                found = self.fake._repos.get(path[len("/info/") :])
+            if found is None:
+                self._json(404, {"success": False, "code": "ResourceNotFound", "message": "model not found"})
+            else:
+                self._json(200, {"success": True, "data": _info(found)})
+            return
         owner, name, commit, file_path = path.lstrip("/").split("/", 3)
         with self.fake._lock:
             repo = self.fake._repos.get(f"{owner}/{name}")

@@ -154,6 +154,17 @@ def test_an_interrupted_download_resumes_on_the_next_run_byte_identical(qwen: Fa
     assert (snapshot() / WEIGHTS).read_bytes() == FILES[WEIGHTS] and not partial.exists()
 
 
+def test_a_second_run_moves_nothing_and_a_changed_file_counts_as_missing(qwen: FakeModelScope) -> None:
+    assert run("download", REPO, "--source", "modelscope").exit_code == 0
+    sent = len(qwen.transfers)
+    again = run("download", REPO, "--source", "modelscope")
+    assert again.exit_code == 0 and "all present" in again.stderr and len(qwen.transfers) == sent
+    (snapshot() / "config.json").write_bytes(b"{}")
+    plan = json.loads(run("download", REPO, "--source", "modelscope", "--dry-run", "--json").stdout)
+    present = {f["path"]: f["present"] for f in plan["repos"][0]["files"]}
+    assert present == {"config.json": False, "tokenizer/vocab.json": True, WEIGHTS: True}
+
+
 def test_a_file_that_fails_its_sha256_is_not_kept(qwen: FakeModelScope) -> None:
     qwen.corrupt(WEIGHTS, payload(1_000_000, "tampered"))  # served instead of what the listing describes
     result = run("download", REPO, "--source", "modelscope")
@@ -171,6 +182,36 @@ def test_into_a_local_dir(qwen: FakeModelScope, tmp_path: Path) -> None:
     (tmp_path / "out" / "config.json").write_bytes(b"{}")
     check = run("verify", REPO, "--source", "modelscope", "--local-dir", str(tmp_path / "out"))
     assert check.exit_code == 1 and "MISMATCH  config.json" in check.stdout
+
+
+def test_verify_of_the_cache_copy_and_of_something_never_downloaded(qwen: FakeModelScope) -> None:
+    missing = run("verify", REPO, "--source", "modelscope")
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith(f"Error: {REPO} (master) is not in the ModelScope cache {ms.cache_root()}")
+    assert run("download", REPO, "--source", "modelscope", "--quiet").exit_code == 0
+    check = run("verify", REPO, "--source", "modelscope", "--json")
+    assert check.exit_code == 0, check.stderr
+    report = json.loads(check.stdout)
+    assert report["ok"] and {f["path"]: f["kind"] for f in report["files"]} == dict.fromkeys(FILES, "sha256")
+    (snapshot() / WEIGHTS).write_bytes(payload(1_000_000, "flipped"))
+    check = run("verify", REPO, "--source", "modelscope")
+    assert check.exit_code == 1 and f"MISMATCH  {WEIGHTS}: sha256 " in check.stdout
+
+
+def test_a_progress_bar_on_a_terminal_only(
+    qwen: FakeModelScope, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from llmzh.cli import download as download_cli
+
+    def bars(result: Any) -> list[str]:
+        assert result.exit_code == 0, result.stderr
+        return [line for line in result.stderr.splitlines() if line.startswith("downloading")]
+
+    assert bars(run("download", REPO, "--source", "modelscope", "--local-dir", str(tmp_path / "a"))) == []
+    monkeypatch.setattr(download_cli, "_on_terminal", lambda: True)
+    (bar,) = bars(run("download", REPO, "--source", "modelscope", "--local-dir", str(tmp_path / "b")))
+    assert "1.0/1.0 MB" in bar and "/s" in bar
+    assert not any(line.startswith(("Downloading", "config.json")) for line in bar.splitlines())  # no client bars
 
 
 # ---------------------------------------------------------------- failures, one line each
@@ -246,6 +287,16 @@ def test_the_token_reaches_modelscope_only_and_is_never_printed(qwen: FakeModelS
     assert SECRET not in result.stdout + result.stderr
 
 
+def test_a_redirect_to_another_host_never_carries_the_token(qwen: FakeModelScope) -> None:
+    qwen.redirect_info = True  # model info answered with a 302 to the storage host
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", env={"MODELSCOPE_API_TOKEN": SECRET})
+    assert result.exit_code == 0, result.stderr
+    elsewhere = [r for r in qwen.requests if r.headers.get("host", "").startswith("localhost")]
+    assert [r.path for r in elsewhere] == [f"/info/{REPO}"]
+    assert SECRET not in json.dumps(elsewhere[0].headers)
+    assert any(SECRET in r.headers.get("authorization", "") for r in qwen.requests if "/openapi/" in r.path)
+
+
 # ---------------------------------------------------------------- --source
 
 
@@ -255,6 +306,13 @@ def test_auto_falls_back_to_modelscope_when_the_hub_is_unreachable(qwen: FakeMod
     (note,) = [line for line in result.stderr.splitlines() if "ModelScope" in line and "instead" in line]
     assert note.startswith("127.0.0.1:9: cannot reach 127.0.0.1:9") and qwen.url in note
     assert (snapshot() / WEIGHTS).read_bytes() == FILES[WEIGHTS]
+
+
+def test_auto_falls_back_in_show_too(qwen: FakeModelScope) -> None:
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "auto")
+    assert result.exit_code == 0, result.stderr
+    assert f"using ModelScope ({qwen.url}) instead" in result.stderr
+    assert "Live figures from ModelScope" in result.stdout
 
 
 def test_auto_is_the_default_and_keeps_a_reachable_hub(

@@ -93,7 +93,36 @@ def _api(settings: MsSettings) -> HubApi:
     from modelscope_hub import HubApi, HubConfig
 
     config = HubConfig(endpoint=settings.endpoint, token=settings.client_token)
-    return HubApi(config, user_agent={"llmzh": "1"})
+    api = HubApi(config, user_agent={"llmzh": "1"})
+    _keep_token_home(api, settings.endpoint)
+    return api
+
+
+def _keep_token_home(api: HubApi, endpoint: str) -> None:
+    """Within this client, the token never leaves the endpoint's origin (scheme, host, port).
+
+    `modelscope_hub` sends the token as a bearer header and as session cookies; on OpenAPI calls the cookies have
+    no domain, and `requests` carries such cookies across a redirect to any host. Every HTTP adapter of the
+    client's sessions therefore drops `Authorization` and `Cookie` from requests to another origin (a storage host
+    a download is redirected to, or wherever a misbehaving server points).
+    """
+    home = hub._origin(endpoint)
+    for client in (api.openapi, api.legacy):
+        for name in ("_session", "_read_session"):
+            session = getattr(client, name, None)
+            for adapter in set(getattr(session, "adapters", {}).values()):
+                if getattr(adapter, "_llmzh_token_guard", False):
+                    continue
+                send = adapter.send
+
+                def guarded(request: Any, *args: Any, _send: Any = send, **kwargs: Any) -> Any:
+                    if hub._origin(str(request.url)) != home:
+                        request.headers.pop("Authorization", None)
+                        request.headers.pop("Cookie", None)
+                    return _send(request, *args, **kwargs)
+
+                setattr(adapter, "send", guarded)  # noqa: B010 - this adapter instance only
+                setattr(adapter, "_llmzh_token_guard", True)  # noqa: B010
 
 
 class _NoBars:
