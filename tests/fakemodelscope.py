@@ -84,6 +84,8 @@ class FakeModelScope:
         self._corrupt: dict[str, bytes] = {}
         self._listed: dict[str, dict[str, Any]] = {}
         self.redirect_info = False  # answer model info with a 302 to the storage host
+        self.throughput: float | None = None  # bytes per second for file bodies
+        self._wake = threading.Event()
         self._servers = [_Server(self, "api"), _Server(self, "cdn")]
         self._threads = [
             threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in self._servers
@@ -94,6 +96,7 @@ class FakeModelScope:
     # -- lifecycle
 
     def close(self) -> None:
+        self._wake.set()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -117,6 +120,7 @@ class FakeModelScope:
             self._corrupt.clear()
             self._listed.clear()
             self.redirect_info = False
+            self.throughput = None
 
     @property
     def url(self) -> str:
@@ -401,6 +405,8 @@ class _Handler(BaseHTTPRequestHandler):
             for chunk in _chunks(content, start, start + limit):
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                if self.fake.throughput and self.fake._wake.wait(len(chunk) / self.fake.throughput):
+                    break
         finally:
             with self.fake._lock:
                 self.fake._transfers.append(

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +168,44 @@ def test_a_second_run_moves_nothing_and_a_changed_file_counts_as_missing(qwen: F
     plan = json.loads(run("download", REPO, "--source", "modelscope", "--dry-run", "--json").stdout)
     present = {f["path"]: f["present"] for f in plan["repos"][0]["files"]}
     assert present == {"config.json": False, "tokenizer/vocab.json": True, WEIGHTS: True}
+
+
+@pytest.mark.parametrize("how", ["killed", "ctrl-c"])
+def test_an_interrupted_process_resumes_on_the_next_run(fakems: FakeModelScope, how: str) -> None:
+    big = payload(8 * 1048576, "big")
+    fakems.add_repo(REPO, {WEIGHTS: big})
+    fakems.throughput = 4 * 1048576
+    partial = snapshot() / f"{WEIGHTS}.incomplete"
+    command = [sys.executable, "-m", "llmzh", "download", REPO, "--source", "modelscope"]
+    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (partial.exists() and partial.stat().st_size >= 2 * 1048576):
+            assert time.monotonic() < deadline and proc.poll() is None, f"no partial file (exit {proc.poll()})"
+            time.sleep(0.02)
+        started = time.monotonic()
+        if how == "killed":
+            proc.kill()
+        else:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    while not file_gets(fakems, WEIGHTS):  # the server records the cut transfer once it notices
+        time.sleep(0.01)
+    if how == "ctrl-c":
+        assert time.monotonic() - started < 5 and proc.returncode == 130
+        assert err.splitlines()[-1] == "Interrupted: what arrived is kept; run the same command again to resume."
+    kept = partial.stat().st_size
+    assert 2 * 1048576 <= kept < len(big)
+
+    fakems.throughput = None
+    sent = fakems.bytes_sent(WEIGHTS)
+    result = run("download", REPO, "--source", "modelscope", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert file_gets(fakems, WEIGHTS)[-1].range == f"bytes={kept}-"
+    assert fakems.bytes_sent(WEIGHTS) - sent == len(big) - kept
+    assert (snapshot() / WEIGHTS).read_bytes() == big
 
 
 def test_a_file_that_fails_its_sha256_is_not_kept(qwen: FakeModelScope) -> None:
