@@ -111,6 +111,7 @@ def test_plan_with_sizes_before_any_byte_moves(qwen: FakeModelScope) -> None:
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
     (part,) = plan["repos"]
+    assert plan["source"] == "modelscope"
     assert part["total_bytes"] == sum(len(c) for c in FILES.values()) == part["missing_bytes"]
     assert {f["path"]: f["size"] for f in part["files"]} == {p: len(c) for p, c in FILES.items()}
     assert plan["destination"] == str(ms.cache_root())

@@ -558,6 +558,7 @@ def to_json(
     paths = {f.repo: str(f.path) for f in fetched}
     return {
         "dry_run": dry_run,
+        "source": plan.repos[0].listing.source,
         "variant": entry.variant.id if entry is not None else None,
         "format": plan.target.format.value if plan.target.format is not None else None,
         "quantized_at_load": plan.target.quantized_at_load,
