@@ -82,6 +82,7 @@ def test_list_json_row_fields() -> None:
         "base_model": None,
         "params_b": 6.2,
         "context_length": 2048,
+        "max_context": None,
         "release_date": None,
         "ceval": 38.9,
         "cmmlu": None,
@@ -231,6 +232,7 @@ def test_show_json_is_the_whole_record_with_sources() -> None:
     assert [v["id"] for v in variants][:2] == ["glm-demo-fp16", "glm-demo-int8"]
     assert variants[1]["vram_gb"]["alt"][0] == {
         "value": 10.0,
+        "unit": "GB",
         "source": "https://example.org/glm-demo/README_en.md",
         "condition": None,
         "kind": None,

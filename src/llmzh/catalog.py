@@ -17,9 +17,11 @@ import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
+    BENCHMARKS,
     Catalog,
     Entry,
     Figure,
+    Memory,
     Model,
     Project,
     Text,
@@ -187,7 +189,7 @@ class _Converter:
         if origin is tuple:
             return self._tuple(typing.get_args(tp)[0], raw, path)
         if origin is Mapping or origin is dict:
-            return self._scalar_map(raw, path)
+            return self._json_map(raw, path)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return self._enum(tp, raw, path)
         if tp is str:
@@ -272,15 +274,27 @@ class _Converter:
             items.append(value)
         return tuple(items) if ok else _INVALID
 
-    def _scalar_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+    def _json_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+        """A config.json-like mapping: string keys; scalars, lists and nested mappings as values."""
         if not isinstance(raw, Mapping):
             return self.fail(path, f"expected a mapping, got {_describe(raw)}")
-        for key, value in raw.items():
-            if not isinstance(key, str):
-                return self.fail(path, f"keys must be strings, got {_describe(key)}")
-            if value is not None and not isinstance(value, (str, int, float, bool)):
-                return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
-        return dict(raw)
+        return raw if self._json_ok(raw, path) else _INVALID
+
+    def _json_ok(self, raw: Any, path: tuple[Step, ...]) -> bool:
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                if not isinstance(key, str):
+                    self.fail(path, f"keys must be strings, got {_describe(key)}")
+                    return False
+                if not self._json_ok(value, path + ((key, key),)):
+                    return False
+            return True
+        if isinstance(raw, list):
+            return all(self._json_ok(item, path + ((i, str(i)),)) for i, item in enumerate(raw))
+        if raw is None or isinstance(raw, (str, int, float, bool)):
+            return True
+        self.fail(path, f"expected a value config.json can hold, got {_describe(raw)}")
+        return False
 
     def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
         allowed = [str(m.value) for m in cls]
@@ -404,17 +418,42 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                             "a variant needs a Hub 'repo' or 'quantize_from' (the variant quantized at load time)",
                         )
                     )
-            for name in ("params_b", "context_length"):
+            for name in ("params_b", "active_params_b", "context_length", "max_context"):
                 fig = getattr(model, name)
                 if fig is not None:
                     problems.extend(_figure_problems(fig, mpath + ((name, name),), file))
+            problems.extend(_model_problems(model, mpath, file))
     return problems
 
 
-def _figure_problems(fig: Figure, path: tuple[Step, ...], file: str) -> list[Problem]:
+def _figure_problems(fig: Figure | Memory, path: tuple[Step, ...], file: str) -> list[Problem]:
+    problems = []
     if fig.value <= 0:
-        return [Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}")]
-    return []
+        problems.append(Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}"))
+    alts: tuple[Figure | Memory, ...] = fig.alt
+    for i, alt in enumerate(alts):
+        problems.extend(_figure_problems(alt, path + (("alt", "alt"), (i, str(i))), file))
+    return problems
+
+
+def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Problem]:
+    """Benchmarks under canonical names, context native <= maximum, active parameters within the total."""
+    problems: list[Problem] = []
+    for i, bench in enumerate(model.benchmarks):
+        if bench.name not in BENCHMARKS:
+            bpath = mpath + (("benchmarks", "benchmarks"), (i, str(i)), ("name", "name"))
+            problems.append(
+                Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
+            )
+    native, longest = model.context_length, model.max_context
+    if native is not None and longest is not None and longest.value < native.value:
+        message = f"{longest.value:g} is below the native context_length {native.value:g}"
+        problems.append(Problem(file, mpath + (("max_context", "max_context"), ("value", "value")), message))
+    total, active = model.params_b, model.active_params_b
+    if total is not None and active is not None and active.value > total.value:
+        message = f"{active.value:g}B active is more than the {total.value:g}B total"
+        problems.append(Problem(file, mpath + (("active_params_b", "active_params_b"), ("value", "value")), message))
+    return problems
 
 
 # ---------------------------------------------------------------- public API

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.schema import Catalog, Device, Entry, Figure, Quant
+from llmzh.schema import Catalog, Device, Entry, Figure, Memory, Quant
 from llmzh.select import Estimator, Purpose
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
@@ -25,13 +25,13 @@ CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: str) -> Arch | None:
+def _arch(config_json: str) -> Arch | None:
     import json
 
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(json.loads(config))
+        return arch_from_config(json.loads(config_json))
     except LlmzhError:
         return None
 
@@ -41,10 +41,8 @@ def model_arch(entry: Entry) -> Arch | None:
     import json
 
     architecture = entry.model.architecture
-    if architecture is None:
-        return None
-    # Keyed by the canonical JSON text: configs nest text_config / vision_config and lists (layer_types).
-    return _arch(json.dumps(architecture.config, sort_keys=True, default=str))
+    # Keyed by the config's JSON text: configs nest mappings and lists (text_config, layer_types), unhashable.
+    return _arch(json.dumps(architecture.config, sort_keys=True)) if architecture is not None else None
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -93,7 +91,9 @@ class Target(NamedTuple):
     name: str
     arch: Arch
     levels: tuple[Quant, ...]
-    published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+    published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
+    native_ctx: int | None = None  # the catalog model's native context, where known
+    max_context: Figure | None = None  # its longest context and the method that reaches it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -102,14 +102,16 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    return Target(name, arch, levels or sensible_levels(arch), published)
+    model = entries[0].model
+    native = int(model.context_length.value) if model.context_length else None
+    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {})
+    return Target(repo, arch, sensible_levels(arch), {}, arch.max_positions)
 
 
 def _code_fingerprint() -> int:

@@ -47,6 +47,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "load_time": ("加载时量化自", "quantized at load time from"),
     "load_code": ("加载代码", "Load with"),
     "unknown": ("未知", "unknown"),
+    "max_context": ("最长上下文", "longest context"),
+    "ctx_above_native": (
+        "注意：{model} 训练时的上下文为 {native} token；{ctx} token 超出原生长度{how}。",
+        "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",
+    ),
+    "ctx_with_method": ("，需按模型卡启用：{method}", " and needs what the card names: {method}"),
+    "ctx_above_max": ("，也超出它支持的最长上下文 {longest}", ", and beyond the longest it supports, {longest}"),
     "na": ("NA", "NA"),
     "cpu_only": ("仅 CPU", "CPU only"),
     "modelscope": ("ModelScope", "ModelScope"),
@@ -111,7 +118,7 @@ _COMMERCIAL: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可免费商用", "commercial use free"),
     Commercial.REGISTRATION: ("登记后可商用", "commercial after registration"),
     Commercial.RESEARCH_ONLY: ("仅限研究", "research only"),
-    Commercial.UNKNOWN: ("商用条款未说明", "commercial terms not stated"),
+    Commercial.UNKNOWN: ("商用条款未知", "commercial terms unknown"),
 }
 
 _FORMAT: dict[Format, tuple[str, str]] = {
@@ -127,7 +134,7 @@ _COMMERCIAL_SHORT: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可商用", "yes"),
     Commercial.REGISTRATION: ("登记后商用", "after reg."),
     Commercial.RESEARCH_ONLY: ("仅研究", "research"),
-    Commercial.UNKNOWN: ("未说明", "unstated"),
+    Commercial.UNKNOWN: ("未知", "unknown"),
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from llmzh.schema import Catalog, Device, Entry, Quant
-from llmzh.select import COMMERCIAL_OK, Estimator, Need, make_row, runs_on_cpu
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, fits_context, make_row, runs_on_cpu
 
 TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
@@ -50,8 +50,8 @@ class Pick(NamedTuple):
     @property
     def score(self) -> float | None:
         """Mean of the published C-Eval and CMMLU scores that exist."""
-        scores = self.entry.model.scores
-        values = [s.value for s in (scores.ceval, scores.cmmlu) if s is not None] if scores else []
+        found = (self.entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
+        values = [s.value for s in found if s is not None]
         return sum(values) / len(values) if values else None
 
 
@@ -93,6 +93,8 @@ def recommend(
             continue
         if commercial and entry.license.commercial not in COMMERCIAL_OK:
             continue
+        if not fits_context(entry, ctx):
+            continue
         if gpu and entry.variant.device is not Device.GPU:
             continue
         if not gpu and not runs_on_cpu(entry):
@@ -120,7 +122,7 @@ def _better(new: Pick, old: Pick) -> bool:
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:
     """One ranked pick with its reasons as data."""
     entry = pick.entry
-    scores = entry.model.scores
+    ceval, cmmlu = (entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
     return {
         "rank": rank,
         "id": entry.variant.id,
@@ -135,8 +137,8 @@ def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[st
         "budget_gb": round(pick.budget_gb, 2),
         "spare_gb": round(pick.spare_gb, 2),
         "tight": pick.tight,
-        "ceval": scores.ceval.value if scores and scores.ceval else None,
-        "cmmlu": scores.cmmlu.value if scores and scores.cmmlu else None,
+        "ceval": ceval.value if ceval else None,
+        "cmmlu": cmmlu.value if cmmlu else None,
         "release_date": entry.model.release_date.value if entry.model.release_date else None,
         "downloads": pick.downloads,
         "commercial": entry.license.commercial.value,

@@ -28,6 +28,7 @@ from llmzh.cli._common import (
     quant_levels,
     reporting_errors,
     vram_option,
+    warn,
 )
 
 
@@ -129,7 +130,25 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
+        _warn_context(target, ctx, language)
         _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+
+
+def _warn_context(target: Any, ctx: int, lang: Any) -> None:
+    """Above the native context the estimate still holds for the memory, but the model needs its extension method
+    (or cannot go that far at all): say so on stderr."""
+    from llmzh.i18n import t
+
+    native = target.native_ctx
+    if native is None or ctx <= native:
+        return
+    longest = target.max_context
+    how = ""
+    if longest is not None and ctx > longest.value:
+        how = t("ctx_above_max", lang).format(longest=int(longest.value))
+    elif longest is not None and longest.condition is not None:
+        how = t("ctx_with_method", lang).format(method=longest.condition.get(lang))
+    warn(t("ctx_above_native", lang).format(model=target.name, native=native, ctx=ctx, how=how))
 
 
 def _target(
@@ -226,7 +245,7 @@ def _inference(
                 "total_bytes": est.total_bytes,
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
-                "published_gb": published.value if published is not None else None,
+                "published_gb": round(published.gib, 2) if published is not None else None,
                 "published_ctx": published.ctx if published is not None else None,
                 "fits": (total_gb <= limit) if limit is not None else None,
             }
