@@ -352,6 +352,12 @@ def test_auto_falls_back_to_modelscope_when_the_hub_is_unreachable(qwen: FakeMod
     assert (snapshot() / WEIGHTS).read_bytes() == FILES[WEIGHTS]
 
 
+def test_the_fallback_line_in_chinese(qwen: FakeModelScope) -> None:
+    result = run("download", REPO, "--source", "auto", "--dry-run", env={"LLMZH_LANG": "zh"})
+    assert result.exit_code == 0, result.stderr
+    assert f"改用 ModelScope（{qwen.url}）" in result.stderr
+
+
 def test_auto_falls_back_in_show_too(qwen: FakeModelScope) -> None:
     result = run("show", "qwen2.5-0.5b-instruct", "--source", "auto")
     assert result.exit_code == 0, result.stderr

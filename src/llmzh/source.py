@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from llmzh.errors import LlmzhError, UsageError
+from llmzh.schema import Lang
 
 if TYPE_CHECKING:
     from llmzh.download import Target
@@ -52,6 +53,7 @@ def choose(
     *,
     token: str | None = None,
     refresh: bool = False,
+    lang: Lang = "en",
     env: Mapping[str, str] | None = None,
 ) -> Chosen:
     """Settle `auto` now: one request to the Hugging Face endpoint decides (none when offline)."""
@@ -73,8 +75,10 @@ def choose(
     reachable, message = hub.ping(hf)
     if reachable:
         return Chosen("hf", hf)
+    from llmzh.i18n import t
+
     settings = modelscope(None)
-    note = f"{hf.host}: {message}; using ModelScope ({settings.endpoint}) instead (--source hf to insist)"
+    note = t("source_fallback", lang).format(host=hf.host, why=message, endpoint=settings.endpoint)
     return Chosen("modelscope", settings, note)
 
 

@@ -183,7 +183,7 @@ def choose_source(option: str | None, settings: Any, *, token: str | None, refre
     """`--source` settled for this command (`llmzh.source.choose`); a fallback is said in one line on stderr."""
     from llmzh.source import choose
 
-    chosen = choose(option, settings, token=token, refresh=refresh)
+    chosen = choose(option, settings, token=token, refresh=refresh, lang=lang_of(None))
     if chosen.note is not None:
         warn(chosen.note)
     return chosen
