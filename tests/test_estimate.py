@@ -692,6 +692,12 @@ def test_benchmark_runs_on_a_fixture(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert bench.main([*args, "--subset", "2"]) == 0
     assert "== inference: 2 rows" in capsys.readouterr().out
 
+    assert bench.main([*args, "--subset", "1", "--validation", str(rows)]) == 0
+    out = capsys.readouterr().out
+    calibration, validation = out.split("== VALIDATION SET")
+    assert "== inference: 1 rows" in calibration
+    assert "(no constant is tuned on these)" in validation and "== validation inference: 3 rows" in validation
+
 
 def test_benchmark_reads_units_and_rounded_requirements() -> None:
     bench = _bench()
@@ -712,3 +718,6 @@ def test_shipped_measurements_keep_header_and_sources() -> None:
     assert text.startswith("# vram-measurements.yaml") and "Record counts by source" in text
     rows = yaml.safe_load(text)
     assert len(rows) == 321 and all(row["source"] for row in rows)
+    text = (ROOT / "bench" / "data" / "vram-validation.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# vram-validation.yaml - VALIDATION set")
+    assert all(row["source"] and row["memory_unit"] for row in yaml.safe_load(text))

@@ -82,11 +82,12 @@ def show(
         )
         language = lang_of(lang)
         repos = repo_index(cat)
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
 
+        estimator = default_estimator(cat)  # memoized, and consistent with the published figures beside it
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
-        estimates = {e.variant.id: estimate_gb(e) for e in entries}
+        estimates = {e.variant.id: estimator(e, "inference") for e in entries}
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
         chosen = choose_source(source, settings, token=token, refresh=refresh)

@@ -1,7 +1,14 @@
 """Architecture records: ``Arch`` (what a model is, whatever its config calls it), what each family's modelling
-code does at run time (``_CODE``), the weight matrices of a block (``_matrices``) and parameter counts.
+code does at run time (``_CODE``), the weight matrices of each kind of decoder layer (``_matrices``) and parameter
+counts (``count_params``).
 
-Sources: the modelling files named above ``_CODE``; parameter counts follow the tensors those files create.
+Sources: the modelling files named above ``_CODE`` (ChatGLM, Qwen 1st gen, Baichuan2, InternLM2, MiniCPM, BLOOM);
+transformers' modeling_qwen3_next.py / modeling_qwen3_5.py (gated attention: q_proj of 2 x heads x head_dim; the
+gated delta net's in_proj_qkv, in_proj_z, in_proj_b, in_proj_a, conv1d, dt_bias, A_log, norm, out_proj),
+modeling_deepseek_v2.py / openbmb MiniCPM3 (q_a_proj, q_b_proj, kv_a_proj_with_mqa, kv_b_proj, o_proj and their
+norms), modeling_qwen3_moe.py / modeling_qwen2_moe.py (gate router, experts, shared_expert and its 1-output gate).
+Checks in tests/test_estimate_arch.py: Qwen3-30B-A3B 30.5B total / 3.3B active, DeepSeek-V2-Lite 15.7B / 2.4B,
+Qwen2.5-VL-7B 8.29B, Qwen3.5-9B's text decoder 8.95B (its card and GGUF).
 """
 
 from typing import Literal, NamedTuple

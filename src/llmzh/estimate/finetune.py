@@ -1,4 +1,10 @@
-"""Fine-tuning memory (rough): AdamW in mixed precision on one device, LoRA / QLoRA / full / P-Tuning v2."""
+"""Fine-tuning memory (rough): AdamW in mixed precision on one device, LoRA / QLoRA / full / P-Tuning v2.
+
+Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter for mixed-precision Adam), QLoRA
+paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
+unquantized parameters to fp32; ``modules_to_save`` copies), Korthikanti et al. 2022 (activations saved per
+block), Qwen's finetune.py and ChatGLM's ptuning scripts for the defaults the bench uses.
+"""
 
 from typing import Literal, NamedTuple
 
@@ -14,7 +20,15 @@ ADAMW_STATE_BYTES = 8  # AdamW exp_avg and exp_avg_sq in fp32 per trainable para
 LOSS_BYTES_PER_LOGIT = 12
 """Loss over the vocabulary in training, per position and vocabulary entry: the logits in bf16 (2), their fp32
 upcast (4), the fp32 log-softmax saved for backward (4) and the bf16 gradient (2). Check: Qwen-7B LoRA grows
-16.5 GiB from 256 to 8192 tokens (QwenLM/Qwen README), of which 7936 x 151936 x 12 bytes = 13.5 GiB."""
+16.5 GiB from 256 to 8192 tokens (QwenLM/Qwen README), of which 7936 x 151936 x 12 bytes = 13.5 GiB. This is
+the loss under torch.autocast (transformers' Trainer with --bf16/--fp16 and no DeepSpeed), which runs log-softmax
+in fp32."""
+LOSS_BYTES_PER_LOGIT_HALF = 6
+"""The same loss where no autocast runs: DeepSpeed's fp16/bf16 engines convert the whole model to the half dtype and
+the Trainer then leaves mixed precision to them, so logits (2), log-softmax (2) and its gradient (2) stay half."""
+ZERO2_BYTES_PER_TRAINABLE = 2 + 2 + 4 + 4 + ADAMW_STATE_BYTES
+"""DeepSpeed ZeRO-2 on one device, per trainable parameter: half-precision parameter and gradient, fp32 master
+copy, fp32 gradient partition, AdamW states (DeepSpeed's estimate_zero2_model_states_mem_needs: 4 + 16 bytes)."""
 
 
 class FinetuneEstimate(NamedTuple):
@@ -81,16 +95,23 @@ def estimate_finetune(
     train_embeddings: bool = False,
     prefix_len: int = 128,
     attention: Attention = "flash",
+    zero2_bucket: int | None = None,
 ) -> FinetuneEstimate:
     """Rough peak GPU memory of fine-tuning with AdamW in mixed precision on one device.
 
     * full: 16 bytes per parameter (ZeRO paper, Rajbhandari et al. 2020, sec. 3.1: fp16 weights and gradients,
-      fp32 master weights, momentum and variance: 2 + 2 + 12). DeepSpeed's own buffers are not modelled.
+      fp32 master weights, momentum and variance: 2 + 2 + 12).
     * lora: frozen 16-bit base (or ``base_quant``); LoRA matrices in fp32 (PEFT creates them in fp32) with fp32
       gradients and AdamW states: 16 bytes per adapter parameter. Default: rank 8 on PEFT's default targets.
     * qlora: the base quantized (default NF4 with double quantization, QLoRA paper; or a GPTQ checkpoint). PEFT's
-      ``prepare_model_for_kbit_training`` casts every unquantized parameter (embedding, LM head, norms) to fp32;
-      the same applies to ``lora`` on any quantized base.
+      ``prepare_model_for_kbit_training`` casts every unquantized parameter (embedding, LM head, norms) of a
+      bitsandbytes model to fp32 (``if not is_gptq_quantized``: a GPTQ model stays fp16); the same applies to
+      ``lora`` on any bitsandbytes base.
+    * ``zero2_bucket``: DeepSpeed ZeRO-2 on one device with that ``reduce_bucket_size`` (Qwen's finetune_ds.sh and
+      finetune_qlora_single_gpu.sh use ds_config_zero2.json: 2e8, overlap_comm): ``ZERO2_BYTES_PER_TRAINABLE``
+      per trainable parameter, two gradient buckets of that many half-precision elements (stage_1_and_2.py
+      double-buffers ``ipg_buffer`` under overlap_comm), and the loss without autocast
+      (``LOSS_BYTES_PER_LOGIT_HALF``). None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``).
     * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
       ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
     * ``train_embeddings``: embedding and LM head trained as copies in the model dtype (PEFT ``modules_to_save``,
@@ -109,22 +130,23 @@ def estimate_finetune(
     act = 2
     tokens = seq * batch
     adapter = 0
+    zero = zero2_bucket is not None
     if method == "full":
         trainable = p.total
         weights = p.total * act
-        grads_opt = p.total * (act + 4 + ADAMW_STATE_BYTES)
+        grads_opt = p.total * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (act + 4 + ADAMW_STATE_BYTES))
     else:
         weights = weight_bytes(arch, base_quant)
         if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
             weights -= int(p.block_linear * (0.5 - NF4_DOUBLE_QUANT_BITS / 8))
-        if method != "ptuning" and base_quant not in (Quant.FP16, Quant.BF16, Quant.FP32):
+        if method != "ptuning" and base_quant in (Quant.BNB_INT8, Quant.BNB_NF4, Quant.BNB_FP4):
             weights += (p.embedding + p.lm_head + p.block_small + p.norms) * (4 - dense_bytes(base_quant))
         if method == "ptuning":
             trainable = prefix_len * arch.layers * 2 * arch.kv_dim
         else:
             trainable = lora_params(arch, lora_rank, lora_targets)
-        adapter = trainable * 4
-        grads_opt = trainable * (4 + ADAMW_STATE_BYTES)
+        adapter = trainable * (act if zero else 4)
+        grads_opt = trainable * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (4 + ADAMW_STATE_BYTES))
         if train_embeddings:
             copies = p.embedding + p.lm_head
             trainable += copies
@@ -134,8 +156,10 @@ def estimate_finetune(
     if attention == "eager":
         prefix = prefix_len if method == "ptuning" else 0
         per_block += arch.heads * seq * (seq + prefix) * batch * (act + 4)
-    loss = tokens * arch.vocab * LOSS_BYTES_PER_LOGIT
+    loss = tokens * arch.vocab * (LOSS_BYTES_PER_LOGIT_HALF if zero else LOSS_BYTES_PER_LOGIT)
     checkpointed = arch.layers * arch.hidden * tokens * act + per_block + loss
+    if zero2_bucket is not None:
+        grads_opt += 2 * zero2_bucket * act
     return FinetuneEstimate(
         method=method,
         seq=seq,

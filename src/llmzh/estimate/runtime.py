@@ -1,5 +1,13 @@
 """Runtime peaks: what transformers and llama.cpp allocate on top of the weights (KV cache, prefill and decoding
-intermediates, logits, buffers), the CUDA context and allocator overheads, and ``estimate_inference``."""
+intermediates, logits, buffers), the CUDA context and allocator overheads, and ``estimate_inference``.
+
+Sources: transformers PR #31292 (last-position logits in generate, v4.45), transformers 4.36-4.44 generate and
+cache code (legacy tuple caches, fp32 logits, per-layer rotary caches), each remote-code family's modelling file
+(see ``_CODE``), llama.cpp at c392e5094 (n_ctx padding to 256, n_ubatch 512, F32 compute buffer, ggml-cuda's
+pool), PyTorch's CUBLAS_WORKSPACE_CONFIG default and CUDA-context measurements (pytorch/pytorch #86509, #109888;
+unsloth-zoo #1053). Calibrated only on bench/data/vram-measurements.yaml; bench/data/vram-validation.yaml is
+reported apart.
+"""
 
 from typing import Literal, NamedTuple
 
@@ -321,8 +329,13 @@ def sensible_levels(arch: Arch, *, gguf: bool = True) -> tuple[Quant, ...]:
 
     ChatGLM-6B/2/3 ship their own ``quantize(8)`` / ``quantize(4)``: fp16, int8, int4. Every other model: the
     checkpoint's 16-bit dtype and bitsandbytes int8 / nf4 (load-time quantization of any transformers model).
-    With ``gguf``, llama.cpp's q8_0 and q4_k_m where llama.cpp runs the architecture (not ChatGLM-6B).
+    With ``gguf``, llama.cpp's q8_0 and q4_k_m where llama.cpp runs the architecture (not ChatGLM-6B). A
+    checkpoint whose config.json has a ``quantization_config`` (AWQ, GPTQ, FP8) runs at that level only.
     """
+    own = {("awq", 4): Quant.AWQ, ("gptq", 4): Quant.GPTQ_INT4, ("gptq", 8): Quant.GPTQ_INT8, ("fp8", 8): Quant.FP8}
+    qc = arch.quant_config
+    if qc is not None and (qc.method, qc.bits) in own:
+        return (own[(qc.method, qc.bits)],)  # a quantized checkpoint runs at its own level
     if arch.family == "chatglm" or (arch.family == "chatglm2" and arch.dtype != "bfloat16"):
         levels = [Quant.FP16, Quant.INT8, Quant.INT4]
     else:

@@ -1,5 +1,13 @@
 """Bytes of a model's weights at each quantization level: group scales and zeros, the tensors each method leaves in
-16-bit, llama.cpp's per-tensor type mixes."""
+16-bit, a checkpoint's own ``quantization_config``, llama.cpp's per-tensor type mixes.
+
+Sources: ggml-common.h (block sizes of every ggml type), llama.cpp src/llama-quant.cpp at c392e5094
+(``llama_tensor_get_type``, k-quant fallbacks), AutoGPTQ QuantLinear (qweight, scales, qzeros, g_idx), AutoAWQ
+WQLinear_GEMM, bitsandbytes Linear8bitLt (SCB) and Params4bit (absmax per 64), QLoRA paper (double
+quantization), ChatGLM-6B quantization.py (QuantizedLinear, QuantizedEmbedding), transformers' FineGrainedFP8
+(fp8 weights + ``weight_scale_inv`` per 128 x 128 block, ``modules_to_not_convert`` left in 16-bit) for the
+Qwen3/DeepSeek FP8 checkpoints.
+"""
 
 from llmzh.estimate.arch import Arch, Matrix, QuantConfig, _matrices, block_counts, count_params
 from llmzh.schema import Quant
