@@ -6,6 +6,7 @@ or raises `LlmzhError`.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from llmzh import hub
 from llmzh import modelscope as ms
-from llmzh.catalog import REPO_PATTERN, Match, find
+from llmzh.catalog import Match, find
 from llmzh.errors import HubError, LlmzhError, UsageError
 from llmzh.i18n import commercial
 from llmzh.render import human_bytes
@@ -115,8 +116,7 @@ def resolve(catalog: Catalog, name: str, *, quant: str | None = None) -> Target:
     """A catalog project, model or variant id (with --quant LEVEL), or a Hub repo id `org/name`."""
     name = name.strip()
     if "/" in name:
-        if not REPO_PATTERN.match(name):
-            raise UsageError(f"{name!r} is not a Hub repo id", hint="expected owner/name, e.g. THUDM/chatglm-6b-int4")
+        hub.check_repo_id(name)
         if quant is not None:
             raise UsageError(
                 "--quant picks a variant of a catalog model, not of a Hub repo",
@@ -239,6 +239,25 @@ def _path_problem(path: str, destination: Path | None) -> str | None:
     return None
 
 
+def check_local_dir(local_dir: Path) -> None:
+    """Refuse a `--local-dir` that is, or lies under, something other than a folder (a file, /dev/null), or whose
+    name the system refuses (too long); it is created when missing."""
+    try:
+        for candidate in (local_dir, *local_dir.parents):
+            if candidate.exists():
+                if not candidate.is_dir():
+                    raise UsageError(
+                        f"--local-dir {shown(str(local_dir))}: {shown(str(candidate))} is not a folder",
+                        hint="give a folder, or a path where one can be created",
+                    )
+                return
+    except OSError as error:
+        raise UsageError(
+            f"--local-dir {shown(str(local_dir))[:200]}: {error.strerror or type(error).__name__}",
+            hint="give a shorter path (each name at most 255 bytes)" if error.errno == errno.ENAMETOOLONG else None,
+        ) from None
+
+
 def unsafe_paths(paths: Iterable[str], destination: Path | None = None) -> list[str]:
     """Repo paths that must not be written, each as `'path' (why)`, escaped for the terminal.
 
@@ -332,8 +351,10 @@ def make_plan(
     `include` adds to the catalog's own file patterns for the variant; both filters apply to the target repo only
     (the base weights come whole).
     """
-    if base_repo is not None and not REPO_PATTERN.match(base_repo):
-        raise UsageError(f"--base-repo {base_repo!r} is not a Hub repo id", hint="expected owner/name")
+    if base_repo is not None:
+        hub.check_repo_id(base_repo, "--base-repo")
+    if local_dir is not None:
+        check_local_dir(local_dir)
     source = _source_of(settings)
     if source == ms.SOURCE and (with_base or base_repo):
         raise UsageError("--with-base and --base-repo work with Hugging Face only", hint="use --source hf")
@@ -434,6 +455,8 @@ def plan_verify(
     local_dir: Path | None = None,
 ) -> RepoPlan:
     """The files to check, listed at the commit the local copy was downloaded from (the cache remembers it)."""
+    if local_dir is not None:
+        check_local_dir(local_dir)
     source = _source_of(settings)
     backend = _backend(source)
     if local_dir is None:

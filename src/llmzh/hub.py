@@ -113,9 +113,18 @@ class HubSettings(NamedTuple):
                 raise UsageError("--mirror and --endpoint both choose the endpoint; give one of them")
             endpoint = MIRRORS[mirror]
         chosen = (endpoint or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
-        parts = urlsplit(chosen)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"endpoint {chosen!r} is not an http(s) URL", hint="e.g. --endpoint https://hf-mirror.com")
+        try:
+            parts = urlsplit(chosen)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"endpoint {shown(untrusted.redact_url(chosen))!r} is not an http(s) URL",
+                hint="e.g. --endpoint https://hf-mirror.com",
+            )
+        if timeout is not None and not (0 < timeout < float("inf")):
+            raise UsageError(f"--timeout must be a finite number of seconds, got {timeout}")
         return cls(
             endpoint=chosen,
             token=token or env.get("HF_TOKEN") or None,
@@ -126,7 +135,14 @@ class HubSettings(NamedTuple):
 
     @property
     def host(self) -> str:
-        return urlsplit(self.endpoint).netloc
+        """host[:port] for messages: never the `user:pass@` part an endpoint URL may carry."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint for messages and output, its password (if any) replaced by ***."""
+        return untrusted.redact_url(self.endpoint)
 
     @property
     def client_token(self) -> str | bool | None:
@@ -322,9 +338,30 @@ def describe_failure(error: BaseException, settings: HubSettings) -> tuple[HubSt
         return "unavailable", f"{settings.host} did not answer within {settings.timeout:g} s"
     if isinstance(error, httpx2.TransportError):
         return "unavailable", f"cannot reach {settings.host} ({type(error).__name__})"
+    local = local_problem(error)
+    if local is not None:
+        return "unavailable", local
     if isinstance(error, OSError):
         return "unavailable", f"cannot reach {settings.host} ({error.strerror or type(error).__name__})"
     raise error  # not a Hub failure: a bug, let it show
+
+
+# Errors of this machine's file system, whatever call raised them; a network error never carries these.
+_LOCAL_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOTDIR", "EISDIR", "ENAMETOOLONG", "EACCES", "EPERM", "EROFS", "EEXIST", "ELOOP", "EDQUOT", "ENOSPC")
+    if hasattr(errno, name)
+)
+
+
+def local_problem(error: BaseException) -> str | None:
+    """One line for a failure of the local file system (not of the Hub), or None if `error` is not one."""
+    if not isinstance(error, OSError) or isinstance(error, (ConnectionError, TimeoutError)):
+        return None
+    if error.filename is None and error.errno not in _LOCAL_ERRNOS:
+        return None
+    where = f" {shown(str(error.filename))}" if error.filename is not None else ""
+    return f"cannot write{where}: {error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
 
 
 def _siblings(info: Any) -> list[Any]:
@@ -544,7 +581,7 @@ def select_files(paths: Iterable[str], include: Iterable[str], exclude: Iterable
 def _repo_page(repo: str, settings: HubSettings) -> str:
     # Access to gated repos is granted on huggingface.co even when files come through a mirror.
     own = settings.endpoint not in (DEFAULT_ENDPOINT, *MIRRORS.values())
-    return f"{settings.endpoint if own else DEFAULT_ENDPOINT}/{repo}"
+    return f"{settings.shown_endpoint if own else DEFAULT_ENDPOINT}/{repo}"
 
 
 def _gated_error(repo: str, settings: HubSettings) -> HubError:
@@ -578,8 +615,27 @@ def _repo_error(error: BaseException, repo: str, settings: HubSettings, revision
     return HubError(f"{repo}: {message}", status=status)
 
 
+def check_repo_id(repo: str, option: str | None = None) -> None:
+    """Refuse what the Hub cannot name (huggingface_hub's own rules: owner/name, no '--' or '..', 96 characters at
+    most, no leading or trailing '-' or '.') with one line, before any request."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils._validators import validate_repo_id
+
+    if "/" in repo:
+        try:
+            validate_repo_id(repo)
+            return
+        except HFValidationError as error:
+            reason = str(error).split(": '", 1)[0].replace("repo_id", "a repo id")
+    else:
+        reason = "expected owner/name"
+    what = f"{option} {shown(repr(repo)[:110])}" if option else shown(repr(repo)[:110])
+    raise UsageError(f"{what} is not a Hub repo id: {reason}", hint="e.g. THUDM/chatglm-6b-int4")
+
+
 def list_repo(repo: str, settings: HubSettings, *, revision: str | None = None) -> RepoListing:
     """The files of `repo` at `revision`, with sizes and checksums, in one request (raises HubError)."""
+    check_repo_id(repo)
     try:
         with _talking_to(settings) as api:
             info = api.model_info(repo, revision=revision, files_metadata=True, timeout=settings.timeout)
@@ -1026,6 +1082,9 @@ def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSet
             f"the connection dropped while downloading {listing.repo} ({type(error).__name__}); {kept}",
             hint="run the same command again to resume",
         )
+    local = local_problem(error)
+    if local is not None:
+        return HubError(local, hint="choose another --local-dir, or check that folder's permissions and free space")
     if isinstance(error, OSError) and str(error).startswith("Consistency check failed"):
         return HubError(
             f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
@@ -1148,6 +1207,7 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
 
     Raises HubError when it can be neither fetched nor found in the cache.
     """
+    check_repo_id(repo)
     rev = revision or "main"
     path = _cache_path(settings.endpoint, f"{repo}@{rev}", "config")
     cached = _read_json(path)

@@ -73,7 +73,14 @@ class MsSettings(NamedTuple):
 
     @property
     def host(self) -> str:
-        return urlsplit(self.endpoint).netloc
+        """host[:port] for messages: never the `user:pass@` part an endpoint URL may carry."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint for messages and output, its password (if any) replaced by ***."""
+        return untrusted.redact_url(self.endpoint)
 
     @property
     def client_token(self) -> str | None:
@@ -186,7 +193,7 @@ def describe_failure(error: BaseException, settings: MsSettings) -> tuple[HubSta
 
 
 def _page(repo: str, settings: MsSettings) -> str:
-    return f"{settings.endpoint}/models/{repo}"
+    return f"{settings.shown_endpoint}/models/{repo}"
 
 
 def _repo_error(error: BaseException, repo: str, settings: MsSettings, revision: str | None = None) -> HubError:

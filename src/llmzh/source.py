@@ -78,7 +78,7 @@ def choose(
     from llmzh.i18n import t
 
     settings = modelscope(None)
-    note = t("source_fallback", lang).format(host=hf.host, why=message, endpoint=settings.endpoint)
+    note = t("source_fallback", lang).format(host=hf.host, why=message, endpoint=settings.shown_endpoint)
     return Chosen("modelscope", settings, note)
 
 

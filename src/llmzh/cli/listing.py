@@ -197,7 +197,7 @@ def list_(
                 from llmzh.source import modelscope_index
 
                 repos = modelscope_index(cat)
-                warn(f"live figures: ModelScope ({chosen.settings.endpoint})")
+                warn(f"live figures: ModelScope ({chosen.settings.shown_endpoint})")
             live_source = {"live_source": chosen.source}
             infos = _live(selection, repos, chosen.settings, strict)
         cpu_listing = cpu or (ram is not None and vram_gb is None)

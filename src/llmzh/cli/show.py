@@ -124,7 +124,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         return
     infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)(roles, settings)
     title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
-    console.print(Text(f"\n{title}  ({settings.endpoint})", style="bold cyan"))
+    console.print(Text(f"\n{title}  ({settings.shown_endpoint})", style="bold cyan"))
     labels = {r: v for r, v in roles.items() if v}
     console.print(
         hub_table([infos[r] for r in roles], labels, lang, source=modelscope.SOURCE if on_modelscope else "hf")
