@@ -296,6 +296,15 @@ def test_private_repo_is_found_with_the_token_only(fakems: FakeModelScope) -> No
     assert result.exit_code == 0, result.stderr
 
 
+def test_an_unusable_cache_folder_is_one_line(qwen: FakeModelScope, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = run("download", REPO, "--source", "modelscope", env={"MODELSCOPE_CACHE": str(blocker)})
+    assert result.exit_code == 1
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert str(blocker) in error and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("hostile", ["../escape.json", "/etc/evil.json", "a/../../up.json", "C:\\evil.json"])
 def test_a_path_that_would_escape_the_destination_is_refused(fakems: FakeModelScope, hostile: str) -> None:
     fakems.add_repo(REPO, {**FILES, hostile: b"{}"})

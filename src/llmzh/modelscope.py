@@ -188,7 +188,13 @@ def describe_failure(error: BaseException, settings: MsSettings) -> tuple[HubSta
     if isinstance(error, errors.FileIntegrityError):
         return "unavailable", f"a file from {settings.host} failed its size or sha256 check"
     if isinstance(error, ValueError) and not isinstance(error, errors.HubError):
-        return "unavailable", f"{settings.host} does not answer like ModelScope ({error})"
+        return "unavailable", f"{settings.host} does not answer like ModelScope ({shown(str(error))[:120]})"
+    if isinstance(error, errors.HubError):  # the client's other failures: its cache, storage, an unsupported call
+        first = shown(error.message.splitlines()[0] if error.message else "")[:160]
+        return "unavailable", f"the ModelScope client failed ({type(error).__name__}: {first})"
+    if isinstance(error, OSError):  # a local problem: an unwritable or misplaced cache folder
+        where = f": {shown(str(error.filename))}" if error.filename else ""
+        return "unavailable", f"{error.strerror or type(error).__name__}{where}"
     raise error  # not a ModelScope failure: a bug, let it show
 
 
