@@ -172,7 +172,10 @@ TokenOpt = Annotated[
     typer.Option(
         "--token",
         metavar="TOKEN",
-        help="Hugging Face token for gated repos (default: HF_TOKEN). Never printed.",
+        help=(
+            "Token for gated or private repos: Hugging Face's (default: HF_TOKEN), or ModelScope's with "
+            "--source modelscope (default: MODELSCOPE_API_TOKEN). Never printed."
+        ),
         show_default=False,
     ),
 ]
