@@ -109,16 +109,15 @@ def model_section(
     facts.append(f"{t('format', lang)} {fmt(model.format, lang)}")
     if model.release_date:
         facts.append(f"{t('release_date', lang)} {model.release_date.value}")
-    if model.benchmarks:
-        bits = []
-        for bench in model.benchmarks:
-            by = "" if bench.evaluator == DEVELOPER else f", {bench.evaluator}"
-            detail = f" ({bench.setting}{by})" if bench.setting else (f" ({bench.evaluator})" if by else "")
-            bits.append(f"{bench.name} {num(bench.value)}{detail}")
-        facts.append(" · ".join(bits))
     if model.modelscope:
         facts.append(f"ModelScope {model.modelscope}")
     parts.append(RichText("  " + " · ".join(facts)))
+    if model.benchmarks:
+        parts.append(RichText("  " + " · ".join(f"{b.name} {num(b.value)}" for b in model.benchmarks)))
+        for bench in model.benchmarks:
+            by = "" if bench.evaluator == DEVELOPER else f"{bench.evaluator}: "
+            if bench.setting or by:
+                parts.append(RichText(f"    {bench.name}: {by}{bench.setting or ''}", style="dim"))
     if model.description:
         parts.append(RichText("  " + model.description.get(lang)))
     if model.instruction_data:
@@ -136,6 +135,8 @@ def model_section(
     if model.license is not None:
         parts.append(_kv("  " + t("licence", lang), _license_line(model.license, lang)))
     parts.append(resource_table(model, rows, lang, repos, estimates))
+    if model.architecture is not None and all(estimates.get(v.id) is None for v in model.variants):
+        parts.append(RichText("  " + t("arch_not_yet", lang), style="yellow"))
     for variant in model.variants:
         if variant.note:
             parts.append(RichText(f"  {variant.id}: {variant.note.get(lang)}", style="italic"))

@@ -9,7 +9,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -18,6 +18,7 @@ import yaml
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
     BENCHMARKS,
+    TASKS,
     Catalog,
     Entry,
     Figure,
@@ -71,6 +72,37 @@ def default_catalog_path() -> Path:
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parents[2] / "data" / "models.yaml"
+
+
+PathArg = str | os.PathLike[str]
+USER_CATALOG = "models.yaml"
+
+
+def user_catalog_path() -> Path:
+    """The user's own catalog, added to the built-in one when it exists: `$LLMZH_HOME/models.yaml`, by default
+    `~/.config/llmzh/models.yaml`."""
+    from llmzh.config import user_dir
+
+    return user_dir() / USER_CATALOG
+
+
+def catalog_files(added: Sequence[PathArg] | None = None) -> tuple[Path, ...]:
+    """The files `llmzh` reads, in order: the built-in catalog (or `LLMZH_CATALOG`, which replaces it), the user's
+    catalog if it exists, then every `--catalog` file. Each adds projects; none replaces another."""
+    env = os.environ.get(ENV_CATALOG)
+    files = [Path(env) if env else default_catalog_path()]
+    user = user_catalog_path()
+    if user.is_file():
+        files.append(user)
+    files.extend(Path(p) for p in added or ())
+    unique: dict[str, Path] = {}
+    for file in files:
+        try:
+            key = str(file.resolve())
+        except (OSError, RuntimeError):
+            key = str(file)
+        unique.setdefault(key, file)
+    return tuple(unique.values())
 
 
 def catalog_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -489,6 +521,10 @@ def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Pr
             problems.append(
                 Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
             )
+    for i, task in enumerate(model.tasks):
+        if task not in TASKS:
+            tpath = mpath + (("tasks", "tasks"), (i, str(i)))
+            problems.append(Problem(file, tpath, f"unknown task {task!r}; expected one of: {', '.join(TASKS)}"))
     native, longest = model.context_length, model.max_context
     if native is not None and longest is not None and longest.value < native.value:
         message = f"{longest.value:g} is below the native context_length {native.value:g}"
@@ -555,13 +591,50 @@ def check(path: Path) -> Validation:
     return Validation(None, problems)
 
 
-def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load the catalog the user selected; raise CatalogError naming the first problem.
+def load_catalog(path: PathArg | None = None, *, added: Sequence[PathArg] | None = None) -> Catalog:
+    """One catalog file when `path` is given; otherwise what the CLI reads (see `catalog_files`): the built-in
+    catalog, the user's and every `added` (`--catalog`) file, each validated on its own, an id used in two files
+    being an error that names both."""
+    if path is not None:
+        return _load_file(Path(path))
+    catalogs = [_load_file(file) for file in catalog_files(added)]
+    return catalogs[0] if len(catalogs) == 1 else merge(catalogs)
+
+
+def merge(catalogs: Sequence[Catalog]) -> Catalog:
+    """One catalog of several files' projects; ids stay unique across files."""
+    owners: dict[str, tuple[str, str]] = {}  # id -> (kind, file)
+    problems: list[str] = []
+    for catalog in catalogs:
+        seen: set[str] = set()
+        for ident, kind in _ids(catalog):
+            previous = owners.get(ident)
+            if previous is not None and ident not in seen:
+                prev_kind, prev_file = previous
+                problems.append(f"{catalog.path}: duplicate id {ident!r}: a {kind} here, a {prev_kind} in {prev_file}")
+            seen.add(ident)
+            owners.setdefault(ident, (kind, catalog.path))
+    if problems:
+        raise CatalogError(problems, hint="rename the ids in your own catalog file; the built-in ids stay")
+    projects = tuple(project for catalog in catalogs for project in catalog.projects)
+    return Catalog(projects=projects, path=catalogs[0].path)
+
+
+def _ids(catalog: Catalog) -> Iterator[tuple[str, str]]:
+    for project in catalog.projects:
+        yield project.id, "project"
+        for model in project.models:
+            yield model.id, "model"
+            for variant in model.variants:
+                yield variant.id, "variant"
+
+
+def _load_file(path: Path) -> Catalog:
+    """Load one catalog file; raise CatalogError naming the first problem.
 
     A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
     re-parse and re-validate an unchanged file on every run.
     """
-    path = catalog_path(explicit)
     cached = _read_cache(path)
     if cached is not None:
         return cached

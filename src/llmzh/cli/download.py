@@ -262,7 +262,7 @@ def download(
         chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
         settings = chosen.settings
         language = lang_of(lang)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
         if chosen.source == "modelscope":
             target = on_modelscope(target, name)
         folder = _local_dir(local_dir)
@@ -344,7 +344,7 @@ def verify(
 
         chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
         settings = chosen.settings
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
         if chosen.source == "modelscope":
             target = on_modelscope(target, name)
         part = plan_verify(
