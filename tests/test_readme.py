@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fakehub import FakeHub
+from fakemodelscope import FakeModelScope
 from typer.testing import CliRunner
 
 from llmzh.catalog import load_catalog
@@ -55,6 +56,22 @@ def _config(architecture: object) -> dict[str, object]:
     return dict(config) if config else {}
 
 
+def _stock_modelscope(ms: FakeModelScope, commands: list[tuple[dict[str, str], list[str]]]) -> None:
+    """Every ModelScope id of the catalog, and every repo an example asks ModelScope for (with the example's
+    token, when it gives one, for a private repo)."""
+    files = {"config.json": json.dumps({"model_type": "qwen2"}), "model.safetensors": b"w" * 1024}
+    repos = {m.modelscope for p in load_catalog().projects for m in p.models if m.modelscope}
+    for repo in sorted(r for r in repos if r):
+        ms.add_repo(repo, files)
+    for env, args in commands:
+        if "modelscope" not in args:
+            continue
+        token = env.get("MODELSCOPE_API_TOKEN")
+        for word in args:
+            if re.match(r"^[\w.-]+/[\w.-]+$", word) and not word.startswith("."):
+                ms.add_repo(word, files, private=token is not None, access_tokens=(token,) if token else ())
+
+
 def _stock(hub: FakeHub, commands: list[tuple[dict[str, str], list[str]]]) -> None:
     """Every repo the catalog or an example names, with its config.json where the catalog has it."""
     configs: dict[str, dict[str, object]] = {}
@@ -69,7 +86,12 @@ def _stock(hub: FakeHub, commands: list[tuple[dict[str, str], list[str]]]) -> No
         base = model.base_weights
         if base is not None:
             repos.update(r for r in (base.repo, *base.alternatives) if r)
-    repos.update(word for _, args in commands for word in args if REPO.match(word) and not word.startswith("."))
+    repos.update(
+        word
+        for _, args in commands
+        for word in args
+        if REPO.match(word) and word.isascii() and not word.startswith(".") and "modelscope" not in args
+    )
     for repo in sorted(repos):
         config = json.dumps(configs.get(repo) or {"model_type": "llama"})
         hub.add_repo(repo, {"config.json": config, "model.safetensors": b"w" * 1024}, downloads=10, likes=1)
@@ -90,9 +112,12 @@ def _pointed_at(args: list[str], env: dict[str, str], url: str) -> tuple[list[st
     return out, {k: (url if k == "HF_ENDPOINT" else v) for k, v in env.items()}
 
 
-def test_every_readme_example_runs(fakehub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_readme_example_runs(
+    fakehub: FakeHub, fakems: FakeModelScope, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands = readme_commands(README.read_text(encoding="utf-8"))
     _stock(fakehub, commands)
+    _stock_modelscope(fakems, commands)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "docs").mkdir()  # `llmzh export -o docs/catalog.md`, as run from a checkout
     failures = []

@@ -248,9 +248,14 @@ def test_show_an_uncatalogued_repo_prints_its_hub_figures_and_an_estimate(fakehu
 _KEEP = {"Hugging", "Face", "Hub", "ModelScope", "GPU", "CPU", "NVIDIA", "LoRA", "GGUF", "GGML", "Apple", "Silicon"}
 
 
+# Lines of code to copy (commands, Python), which stay as they are in any language and are never cut.
+_CODE = re.compile(r"^\s*(\$ |(vllm|llama\.cpp|ollama|transformers): |\w+ = \w|from \w+ import )")
+
+
 def english_sentences(text: str) -> list[str]:
     """Runs of three or more English words, two of them lower-case: sentences a zh user should not have to read
     (names such as "Demo Model License" or "Hugging Face Hub" are Title Case and stay as they are)."""
+    text = "\n".join(line for line in text.splitlines() if not _CODE.match(line))
     text = re.sub(r"`[^`]*`|https?://\S+|\S*[/\\]\S*|--?[\w-]+|\b\w+[-_.]\w[\w.-]*", " ", text)
     found = []
     for run_ in re.findall(r"[A-Za-z]{2,}(?:(?:,? |['’])[A-Za-z]{2,}){2,}", text):
@@ -373,7 +378,8 @@ def test_zh_help_through_the_entry_point() -> None:
 
 
 def _widest(text: str) -> int:
-    return max((cell_len(line) for line in text.splitlines()), default=0)
+    """The widest line, commands and code to copy aside (printed whole, on their own lines)."""
+    return max((cell_len(line) for line in text.splitlines() if not _CODE.match(line)), default=0)
 
 
 WIDTH_COMMANDS = [

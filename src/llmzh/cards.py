@@ -232,13 +232,16 @@ def card(
     return Group(*parts)
 
 
-def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, width: int | None = None) -> RichText:
-    """Live Hub figures of a card's repos, each labelled live or with the age of its cached copy; the repo id is
-    never cut, the least needed columns go first on a narrow terminal."""
+def hub_table(
+    infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, width: int | None = None, *, source: str = "hf"
+) -> RichText:
+    """Live figures of a card's repos (Hub or ModelScope), each labelled live or with the age of its cached copy;
+    the repo id is never cut, the least needed columns go first on a narrow terminal."""
+    modelscope = source == "modelscope"  # its repo ids, and a download count over no stated period
     columns = [
-        Column(t("repo", lang)),
+        Column(t("ms_repo" if modelscope else "repo", lang)),
         Column(t("hub_status", lang)),
-        Column(t("hub_downloads", lang), "right", priority=1),
+        Column(t("ms_downloads" if modelscope else "hub_downloads", lang), "right", priority=1),
         Column(t("hub_likes", lang), "right", priority=3),
         Column(t("hub_size", lang), "right", priority=4),
         Column(t("hub_weights", lang), "right", priority=2),

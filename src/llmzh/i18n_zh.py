@@ -428,6 +428,32 @@ HELP: dict[str, str] = {
     ),
     "Write the draft here (default: stdout).": "将初稿写入该文件（默认：标准输出）。",
     "Hub repo id, owner/name, or a pasted model page URL.": "Hub 仓库 ID（owner/name），或粘贴的模型页面地址。",
+    "Token for gated or private repos: Hugging Face's (default: HF_TOKEN), or ModelScope's with --source modelscope (default: MODELSCOPE_API_TOKEN). Never printed.": (
+        "访问受限或私有仓库的 token：Hugging Face 的（默认：HF_TOKEN），或配合 --source modelscope 使用魔搭的（默认：MODELSCOPE_API_TOKEN）。从不打印。"
+    ),
+    "from ModelScope (modelscope.cn), into its own cache": "从魔搭社区（modelscope.cn）下载到其自己的缓存",
+    "Where to ask: Hugging Face, ModelScope (modelscope.cn), or auto: Hugging Face, falling back to ModelScope when it is unreachable (default: LLMZH_SOURCE, else auto).": (
+        "从哪里获取：Hugging Face、魔搭（modelscope.cn），或 auto：先用 Hugging Face，无法访问时改用魔搭（默认：LLMZH_SOURCE，否则 auto）。"
+    ),
+    "against ModelScope's sha256 of each file": "按魔搭记录的每个文件的 sha256 校验",
+    "how many layers -ngl": "-ngl 能放多少层",
+    "Tokens held in the KV cache (prompt + reply); default 2048 (vLLM, Ollama: their own default).": (
+        "KV 缓存中的 token 数（提示 + 回复）；默认 2048（vLLM、Ollama：用它们自己的默认值）。"
+    ),
+    "transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits), llama.cpp (default for GGUF levels; with --vram/--ram: -ngl offload), vllm (KV pool and concurrency; needs --vram) or ollama.": (
+        "transformers（>= 4.45）、transformers-legacy（4.36-4.44：整段提示的 fp32 logits）、llama.cpp（GGUF 级别的默认值；配合 --vram/--ram：-ngl 分层卸载）、vllm（KV 池与并发；需要 --vram）或 ollama。"
+    ),
+    "RAM for the layers llama.cpp/Ollama keep on the CPU.": "llama.cpp/Ollama 留在 CPU 上的层所用的内存。",
+    "GPU for the speed estimate (default: the detected one).": "速度估算所用的 GPU（默认：检测到的那块）。",
+    "vLLM's share of the card (default: vLLM's, 0.92 since v0.21).": "vLLM 占用显卡的比例（默认：vLLM 的默认值，v0.21 起为 0.92）。",
+    "vLLM's sequences per batch (default: vLLM's).": "vLLM 每批的序列数（默认：vLLM 的默认值）。",
+    "what vLLM serves at 32K on a 24 GB card, with commands": "24 GB 显卡上 vLLM 能以 32K 上下文运行什么，附命令",
+    "Rank under this runtime's memory model (vllm, llama.cpp, ollama: GPU only); default: transformers figures, GGUF on llama.cpp.": (
+        "按该运行时的显存模型排序（vllm、llama.cpp、ollama：仅 GPU）；默认：transformers 的数值，GGUF 按 llama.cpp。"
+    ),
+    "live figures from ModelScope (modelscope.cn)": "魔搭（modelscope.cn）的实时数据",
+    "the vLLM / llama.cpp / Ollama commands sized for a 24 GB card": "按 24 GB 显卡给出的 vLLM / llama.cpp / Ollama 命令",
+    "Context the printed commands are sized for.": "打印的命令按多长的上下文配置。",
     # catalog check
     "Check the catalog file (`data/models.yaml` or your own).": "检查目录文件（`data/models.yaml` 或你自己的）。",
     "Validate a catalog file and report every problem at once (exit 1 if any).": "校验目录文件，一次报告全部问题（有问题则退出码为 1）。",

@@ -15,7 +15,7 @@ Source = Literal["huggingface", "modelscope"]
 
 # What is written as a repo id: owner/name in the characters the Hub allows. Whether the Hub could have it (no
 # '--' or '..', 96 characters at most, ...) is hub.check_repo_id's to say, with the client's own reasons (exit 2).
-REPO_SHAPE = re.compile(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")
+REPO_SHAPE = re.compile(r"^[\w.-]+/[\w.-]+$")  # \w: ModelScope ids may be Chinese (某组织/私有模型)
 # The Hub's own rule for repo ids (huggingface_hub's validate_repo_id), for ids taken out of a pasted URL.
 _PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
 REPO_ID = re.compile(rf"^{_PART}/{_PART}$")

@@ -16,11 +16,13 @@ from llmzh.cli._common import (
     MirrorOpt,
     OfflineOpt,
     RefreshOpt,
+    SourceOpt,
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
     VramOpt,
     app,
+    choose_source,
     detect_budget,
     hub_settings,
     lang_of,
@@ -154,6 +156,7 @@ def list_(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """List the models that fit your hardware: the most capable first, each at its best level that fits.
 
@@ -196,8 +199,23 @@ def list_(
         selection = select(cat, filters, estimator=default_estimator(cat, ctx))
         repos = repo_index(cat)
         infos: dict[str, Any] | None = None
+        live_source: dict[str, str] = {}
         if live or sort in LIVE_SORTS:
-            infos = _live(cat, selection, repos, endpoint, mirror, token, timeout, offline, refresh, strict)
+            chosen = choose_source(
+                source,
+                hub_settings(
+                    endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+                ),
+                token=token,
+                refresh=refresh,
+            )
+            if chosen.source == "modelscope":
+                from llmzh.source import modelscope_index
+
+                repos = modelscope_index(cat)
+                warn(f"live figures: ModelScope ({chosen.settings.shown_endpoint})")
+            live_source = {"live_source": chosen.source}
+            infos = _live(selection, repos, chosen.settings, strict)
         cpu_listing = cpu or (ram_gb is not None and vram_gb is None)
         fmt_ = OutputFormat.json if as_json else output
         table = fmt_ is OutputFormat.table
@@ -221,7 +239,8 @@ def list_(
 
             print_json(
                 [
-                    row_json(r, repos[r.id]) | (live_json(infos.get(repos[r.id] or "")) if infos is not None else {})
+                    row_json(r, repos[r.id])
+                    | (live_json(infos.get(repos[r.id] or "")) | live_source if infos is not None else {})
                     for r in [*rows, *unknown]
                 ]
             )
@@ -255,26 +274,14 @@ def list_(
             warn(_nothing_message(selection, filters))
 
 
-def _live(
-    cat: Any,
-    selection: Any,
-    repos: dict[str, str | None],
-    endpoint: str | None,
-    mirror: str | None,
-    token: str | None,
-    timeout: float,
-    offline: bool,
-    refresh: bool,
-    strict: bool,
-) -> dict[str, Any]:
-    """Hub figures for the listed rows' repos; one summary line on stderr for whatever failed."""
+def _live(selection: Any, repos: dict[str, str | None], settings: Any, strict: bool) -> dict[str, Any]:
+    """Figures for the listed rows' repos from the chosen source; one summary line on stderr for whatever failed."""
+    from llmzh import modelscope
     from llmzh.hub import failure_summary, fetch_infos, require_ok
 
-    settings = hub_settings(
-        endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
-    )
     wanted = [repos[r.id] for r in (*selection.rows, *selection.unknown) if repos[r.id]]
-    infos = fetch_infos([r for r in wanted if r], settings)
+    fetch = modelscope.fetch_infos if isinstance(settings, modelscope.MsSettings) else fetch_infos
+    infos = fetch([r for r in wanted if r], settings)
     if strict:
         require_ok(infos.values())
     summary = failure_summary(infos.values())

@@ -30,6 +30,13 @@ from llmzh.cli._common import (
 )
 
 
+class RuntimeChoice(StrEnum):
+    transformers = "transformers"
+    vllm = "vllm"
+    llama_cpp = "llama.cpp"
+    ollama = "ollama"
+
+
 class TaskChoice(StrEnum):
     chat = "chat"
     reasoning = "reasoning"
@@ -50,6 +57,7 @@ Examples:
 * `llmzh recommend --vram 8 --ctx 8192 --commercial` — an 8 GB card, 8K context, commercial use allowed
 * `llmzh recommend --task medical --lang zh` — medical models, explained in Chinese
 * `llmzh recommend --vram 24 --live --json` — ranking with Hub downloads, as data
+* `llmzh recommend --vram 24 --runtime vllm --ctx 32768` — what vLLM serves at 32K on a 24 GB card, with commands
 """
 
 
@@ -69,6 +77,15 @@ def recommend(
     live: Annotated[
         bool, typer.Option("--live", help="Use Hub downloads (fetched, cached 24 h) to break ties.")
     ] = False,
+    runtime: Annotated[
+        RuntimeChoice | None,
+        typer.Option(
+            "--runtime",
+            help="Rank under this runtime's memory model (vllm, llama.cpp, ollama: GPU only); default: transformers "
+            "figures, GGUF on llama.cpp.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -102,29 +119,41 @@ def recommend(
         cat = load_catalog(added=catalog)
         repos = repo_index(cat)
         downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
+        serve = runtime if runtime not in (None, RuntimeChoice.transformers) else None
+        if serve is not None and vram_gb is None:
+            from llmzh.errors import UsageError
+
+            raise UsageError(f"--runtime {serve.value} ranks GPU fits", hint="give --vram GB (or run on a GPU)")
         estimator = default_estimator(cat, ctx)
         task_name = task.value if task else None
+        need_of = _need_of(serve.value, ctx, vram_gb) if serve is not None and vram_gb is not None else None
 
-        def ranked(*, task: str | None, commercial: bool, budget: bool = True) -> list[Any]:
-            big = 1e9  # what fits when memory is no object: tells memory apart from the filters
+        def ranked(*, task: str | None, commercial: bool) -> list[Any]:
             return rank(
                 cat,
-                vram_gb=(big if vram_gb is not None else None) if not budget else vram_gb,
-                ram_gb=(big if ram_gb is not None else None) if not budget else ram_gb,
+                vram_gb=vram_gb,
+                ram_gb=ram_gb,
                 ctx=ctx,
                 estimator=estimator,
                 task=task,
                 commercial=commercial,
                 downloads=downloads,
+                need_of=need_of,
             )
 
         picks = ranked(task=task_name, commercial=commercial)[:limit]
+        run = _commands(picks, runtime.value if runtime else None, ctx, vram_gb)
         if as_json:
             from llmzh.render import pick_reason
 
-            print_json([pick_json(i, p, repos) | {"reason": pick_reason(p, language)} for i, p in enumerate(picks, 1)])
+            print_json(
+                [
+                    pick_json(i, p, repos) | {"reason": pick_reason(p, language), "commands": run[p.entry.variant.id]}
+                    for i, p in enumerate(picks, 1)
+                ]
+            )
         elif picks:
-            _print(picks, language)
+            _print(picks, language, run)
         if not picks:
             what = f"{vram_gb:.1f} GB of GPU memory" if vram_gb is not None else f"{ram_gb or 0:.1f} GB of RAM"
             filters = " ".join([f"--task {task_name}"] * bool(task_name) + ["--commercial"] * commercial)
@@ -139,6 +168,48 @@ def recommend(
                 )
             else:
                 warn(f"No model in the catalog fits {what} at a {ctx}-token context, even without {filters}.")
+
+
+def _need_of(runtime: str, ctx: int, vram_gb: float) -> Any:
+    """GB each catalog variant needs under a serving runtime (llmzh.runtimes.report.runtime_need_bytes)."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import runtime_need_bytes
+
+    def need(entry: Any) -> float | None:
+        arch = model_arch(entry)
+        if arch is None:
+            return None
+        found = runtime_need_bytes(
+            arch,
+            entry.variant.quant,
+            runtime,  # type: ignore[arg-type]  # a RuntimeChoice value other than transformers
+            ctx=ctx,
+            vram_bytes=int(vram_gb * 2**30),
+        )
+        return found / 2**30 if found is not None else None
+
+    return need
+
+
+def _commands(picks: list[Any], runtime: str | None, ctx: int, vram_gb: float | None) -> dict[str, dict[str, str]]:
+    """Each pick's commands, sized for the budget; only the chosen runtime's when --runtime is given."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import commands_for
+
+    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
+    found = {}
+    for pick in picks:
+        e = pick.entry
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
+        found[e.variant.id] = {k: v for k, v in cmds.items() if runtime is None or k == runtime}
+    return found
 
 
 def _downloads(
@@ -171,8 +242,8 @@ def _downloads(
     return downloads
 
 
-def _print(picks: list[Any], lang: Any) -> None:
-    """Each pick on two lines, id then reason, the reason wrapped to the terminal (never cut; the id is whole)."""
+def _print(picks: list[Any], lang: Any, run: dict[str, dict[str, str]]) -> None:
+    """Each pick: its id, the reason wrapped to the terminal (never cut; the id is whole), its one-line commands."""
     from llmzh.render import pick_reason
     from llmzh.table import terminal_width, use_colour, wrap
 
@@ -186,4 +257,7 @@ def _print(picks: list[Any], lang: Any) -> None:
         reason = pick_reason(pick, lang)
         parts = wrap(reason, columns - len(indent)) if columns else [reason]
         lines += [f"{indent}{part}" for part in parts]
+        for command in run[pick.entry.variant.id].values():
+            if "\n" not in command:
+                lines.append(f"{indent}$ {command}")  # a command to copy: whole, on its own line
     sys.stdout.write("\n".join(lines) + "\n")
