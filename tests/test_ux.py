@@ -301,6 +301,8 @@ def _zh_scenarios(fakehub: FakeHub, tmp_path: Path) -> list[list[str]]:
         ["verify", "glm-demo", *fx],
         ["doctor"],
         ["catalog", "check", str(FIXTURE)],
+        ["catalog", "draft", "someone/tiny-qwen", "-o", str(tmp_path / "draft.yaml")],
+        ["catalog", "draft", "a/b", "--offline"],
         ["export", "--format", "json", "-o", str(tmp_path / "c.json"), *fx],
     ]
 
