@@ -1,4 +1,5 @@
-"""llmzh.runtimes against what the runtimes do: Ollama's context override under a quantized KV cache."""
+"""llmzh.runtimes against what the runtimes do: Ollama's context override under a quantized KV cache, and the
+start-up logs bench/runtime_accuracy.py compares with (each record quotes the figures it is compared on)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from llmzh.cli import app
@@ -18,6 +20,8 @@ from test_runtimes import QWEN25_14B  # noqa: E402
 
 runner = CliRunner()
 GiB = 1 << 30
+ROOT = Path(__file__).parent.parent
+BENCH_DATA = ROOT / "bench" / "data"
 
 
 def test_ollama_override_prices_the_quantized_cache() -> None:
@@ -50,3 +54,33 @@ def test_ollama_command_keeps_the_default_context_a_q4_0_cache_holds() -> None:
         "OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q4_0 ollama serve & "
         "ollama run hf.co/Qwen/Qwen1.5-7B-Chat-GGUF:Q5_K_M"
     )
+
+
+def _quoted(key: str, value: float, lines: str) -> bool:
+    """A logged figure appears in its lines as printed: tokens with or without thousands separators or as vLLM's
+    blocks of 16 tokens; GiB and MiB with two decimals; a file size (``model_total``, MiB) as the GiB it prints."""
+    if key == "kv_cache_tokens":
+        forms = {f"{value:,.0f}", f"{value:.0f}", f"blocks: {value / 16:.0f}"}
+    elif key == "model_total":
+        forms = {f"{value / 1024:.2f} GiB"}
+    else:
+        forms = {f"{value:.2f}"}
+    return any(form in lines for form in forms)
+
+
+def test_every_log_record_quotes_the_figures_it_is_compared_on() -> None:
+    """bench/runtime_accuracy.py compares each record's figures; each must be in the log lines the record quotes,
+    and each record must say where it comes from and what model it is."""
+    data = yaml.safe_load((BENCH_DATA / "runtime-logs.yaml").read_text(encoding="utf-8"))
+    assert len(data["vllm"]) >= 12 and len(data["llama.cpp"]) >= 12
+    for record in data["vllm"] + data["llama.cpp"]:
+        assert record["url"].startswith("https://github.com/"), record["url"]
+        assert ("model" in record) != ("model_name" in record), record["url"]
+        assert "model" in record or "config" in record or (ROOT / record["config_file"]).is_file(), record["url"]
+        lines = "\n".join(record["lines"])
+        figures = dict(record.get("buffers_mib", {}))
+        figures |= {k: record[k] for k in ("kv_cache_tokens", "kv_pool_gib", "kv_needed_gib") if record.get(k)}
+        figures |= {"logged_pool_gib": record["logged_pool_gib"]} if "logged_pool_gib" in record else {}
+        assert figures, record["url"]
+        for key, value in figures.items():
+            assert _quoted(key, float(value), lines), (record["url"], key, value)
