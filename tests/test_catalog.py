@@ -36,7 +36,7 @@ VALID = textwrap.dedent(
         - id: demo-7b-fp16
           quant: fp16
           repo: demo/demo-7b
-          vram_gb: {value: 15, source: https://example.org/readme}
+          vram_gb: {value: 15, source: https://example.org/readme, unit: GB}
         - id: demo-7b-int8
           quant: int8
           quantize_from: demo-7b-fp16
@@ -272,7 +272,11 @@ def test_shipped_catalog_passes_every_check() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("{value: 15, source: https://example.org/readme}", "{value: 15}", "vram_gb: a figure without a source"),
+        (
+            "{value: 15, source: https://example.org/readme, unit: GB}",
+            "{value: 15, unit: GB}",
+            "vram_gb: a figure without a source",
+        ),
         ("{value: 7, source: https://example.org/readme}", "{value: 7}", "params_b: a figure without a source"),
         ("{value: 2024-01-02, source: https://example.org/readme}", "{value: 2024-01-02}", "a date without a source"),
         ("    source: https://example.org/license\n", "", "license: a licence without a source"),
@@ -293,8 +297,8 @@ def test_check_accepts_unknown_terms_explained(tmp_path: Path) -> None:
 
 def test_check_flags_alternative_values_without_source(tmp_path: Path) -> None:
     text = VALID.replace(
-        "vram_gb: {value: 15, source: https://example.org/readme}",
-        "vram_gb: {value: 15, source: https://example.org/readme, alt: [{value: 17}]}",
+        "vram_gb: {value: 15, source: https://example.org/readme, unit: GB}",
+        "vram_gb: {value: 15, source: https://example.org/readme, unit: GB, alt: [{value: 17, unit: GB}]}",
     )
     code, lines = check_output(tmp_path, text)
     assert code == 1 and "vram_gb.alt[0]: a figure without a source" in lines[0]
@@ -310,9 +314,12 @@ def test_check_architecture_against_parameter_count(tmp_path: Path) -> None:
     code, lines = check_output(tmp_path, wrong)
     assert code == 1
     assert "the architecture gives 6.74B parameters, but params_b says 13B" in lines[0]
-    unreadable = consistent.replace("model_type: llama", "model_type: mystery")
+    unreadable = consistent.replace("num_attention_heads: 32, ", "")
     code, lines = check_output(tmp_path, unreadable)
-    assert code == 1 and "cannot read this config" in lines[0]
+    assert code == 1 and "cannot read this config: llama config is missing 'num_attention_heads'" in lines[0]
+    # A family the estimator does not model yet is its next step, not a fault of the record (issue 10).
+    not_yet = consistent.replace("model_type: llama", "model_type: mystery")
+    assert check_output(tmp_path, not_yet) == (0, [])
 
 
 def test_every_founding_repo_is_still_in_the_catalog() -> None:

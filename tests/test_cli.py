@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE)], env=env)
+    result = runner.invoke(app, list(args), env={"LLMZH_CATALOG": str(FIXTURE), **(env or {})})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -82,6 +82,7 @@ def test_list_json_row_fields() -> None:
         "base_model": None,
         "params_b": 6.2,
         "context_length": 2048,
+        "max_context": None,
         "release_date": None,
         "ceval": 38.9,
         "cmmlu": None,
@@ -134,7 +135,7 @@ def test_nothing_fits_names_the_nearest_miss() -> None:
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE)])
+    result = runner.invoke(app, args, env={"LLMZH_CATALOG": str(FIXTURE)})
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -216,7 +217,7 @@ def test_show_ambiguous_lists_candidates(tmp_path: Path) -> None:
     text = FIXTURE.read_text(encoding="utf-8").replace("name: LLaMA-zh-Demo 7B", "name: Vicuna-Demo 7B")
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["show", "vicuna-demo 7b", "--catalog", str(path)])
+    result = runner.invoke(app, ["show", "vicuna-demo 7b"], env={"LLMZH_CATALOG": str(path)})
     assert result.exit_code == 1
     assert "ambiguous" in result.stderr
     assert "llama-zh-demo-7b (model)" in result.stderr and "vicuna-demo-7b (model)" in result.stderr
@@ -231,6 +232,7 @@ def test_show_json_is_the_whole_record_with_sources() -> None:
     assert [v["id"] for v in variants][:2] == ["glm-demo-fp16", "glm-demo-int8"]
     assert variants[1]["vram_gb"]["alt"][0] == {
         "value": 10.0,
+        "unit": "GB",
         "source": "https://example.org/glm-demo/README_en.md",
         "condition": None,
         "kind": None,

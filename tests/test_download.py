@@ -82,11 +82,11 @@ def payload(size: int, seed: str) -> bytes:
 
 
 def dl(*args: str, catalog: Path = FIXTURE, env: dict[str, str] | None = None) -> Any:
-    return runner.invoke(app, ["download", *args, "--catalog", str(catalog)], env=env)
+    return runner.invoke(app, ["download", *args], env={"LLMZH_CATALOG": str(catalog), **(env or {})})
 
 
 def verify(*args: str, catalog: Path = FIXTURE) -> Any:
-    return runner.invoke(app, ["verify", *args, "--catalog", str(catalog)])
+    return runner.invoke(app, ["verify", *args], env={"LLMZH_CATALOG": str(catalog)})
 
 
 def sha256_of(path: Path) -> str:
@@ -601,8 +601,8 @@ def test_file_metadata_failures_are_one_line(
 
 def _spawn(fakehub: FakeHub, repo: str) -> subprocess.Popen[str]:
     """`llmzh download REPO` in a process of its own, which a test can interrupt or kill."""
-    env = {**os.environ, **fakehub.env()}
-    command = [sys.executable, "-m", "llmzh", "download", repo, "--catalog", str(FIXTURE)]
+    env = {**os.environ, **fakehub.env(), "LLMZH_CATALOG": str(FIXTURE)}
+    command = [sys.executable, "-m", "llmzh", "download", repo]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

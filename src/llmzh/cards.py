@@ -13,8 +13,8 @@ from rich.text import Text as RichText
 from llmzh.catalog import Match
 from llmzh.hub import HubInfo, age
 from llmzh.i18n import commercial, fmt, t
-from llmzh.render import count, gb, human_bytes, links, num, params, text, texts
-from llmzh.schema import Device, Figure, FigureKind, Lang, Model, Project
+from llmzh.render import count, gb, human_bytes, links, memory, num, params, text, texts
+from llmzh.schema import DEVELOPER, Device, FigureKind, Lang, Memory, Model, Project
 from llmzh.select import Need, Row
 
 
@@ -22,11 +22,11 @@ def _heading(label: str) -> RichText:
     return RichText(f"\n{label}", style="bold cyan")
 
 
-def _figure_cell(need: Need, figure: Figure | None, lang: Lang) -> str:
+def _figure_cell(need: Need, figure: Memory | None, lang: Lang) -> str:
     """The published figure as published (NA when there is none); a weights-only figure says so."""
     if figure is None:
         return gb(need, lang) if need.gb is not None else t("na", lang)
-    cell = f"{num(figure.value)} GB"
+    cell = memory(figure)
     return f"{cell} {t('weights_only', lang)}" if figure.kind is FigureKind.WEIGHTS else cell
 
 
@@ -67,14 +67,14 @@ def _figure_notes(model: Model, lang: Lang) -> list[RichText]:
         for key, fig in (("vram", variant.vram_gb), ("vram_ft", variant.finetune_vram_gb), ("ram", variant.ram_gb)):
             if fig is None:
                 continue
-            line = f"  {variant.id} · {t(key, lang)} {num(fig.value)} GB"
+            line = f"  {variant.id} · {t(key, lang)} {memory(fig)}"
             if fig.condition:
                 line += f" — {fig.condition.get(lang)}"
             out.append(RichText(line))
             if fig.source:
                 out.append(RichText(f"      {fig.source}", style="dim"))
             for alt in fig.alt:
-                alt_line = f"      {t('other_values', lang)}: {num(alt.value)} GB"
+                alt_line = f"      {t('other_values', lang)}: {memory(alt)}"
                 if alt.condition:
                     alt_line += f" — {alt.condition.get(lang)}"
                 out.append(RichText(alt_line, style="yellow"))
@@ -103,18 +103,21 @@ def model_section(
         facts.append(f"{t('params', lang)} {params(model)}")
     if model.context_length:
         facts.append(f"{t('context', lang)} {int(model.context_length.value)}")
+    if model.max_context:
+        how = f" ({model.max_context.condition.get(lang)})" if model.max_context.condition else ""
+        facts.append(f"{t('max_context', lang)} {int(model.max_context.value)}{how}")
     facts.append(f"{t('format', lang)} {fmt(model.format, lang)}")
     if model.release_date:
         facts.append(f"{t('release_date', lang)} {model.release_date.value}")
-    if model.scores and (model.scores.ceval or model.scores.cmmlu):
-        bits = []
-        for label, score in (("C-Eval", model.scores.ceval), ("CMMLU", model.scores.cmmlu)):
-            if score:
-                bits.append(f"{label} {num(score.value)}" + (f" ({score.setting})" if score.setting else ""))
-        facts.append(" · ".join(bits))
     if model.modelscope:
         facts.append(f"ModelScope {model.modelscope}")
     parts.append(RichText("  " + " · ".join(facts)))
+    if model.benchmarks:
+        parts.append(RichText("  " + " · ".join(f"{b.name} {num(b.value)}" for b in model.benchmarks)))
+        for bench in model.benchmarks:
+            by = "" if bench.evaluator == DEVELOPER else f"{bench.evaluator}: "
+            if bench.setting or by:
+                parts.append(RichText(f"    {bench.name}: {by}{bench.setting or ''}", style="dim"))
     if model.description:
         parts.append(RichText("  " + model.description.get(lang)))
     if model.instruction_data:
@@ -132,6 +135,8 @@ def model_section(
     if model.license is not None:
         parts.append(_kv("  " + t("licence", lang), _license_line(model.license, lang)))
     parts.append(resource_table(model, rows, lang, repos, estimates))
+    if model.architecture is not None and all(estimates.get(v.id) is None for v in model.variants):
+        parts.append(RichText("  " + t("arch_not_yet", lang), style="yellow"))
     for variant in model.variants:
         if variant.note:
             parts.append(RichText(f"  {variant.id}: {variant.note.get(lang)}", style="italic"))

@@ -9,7 +9,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -17,9 +17,12 @@ import yaml
 
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
+    BENCHMARKS,
+    TASKS,
     Catalog,
     Entry,
     Figure,
+    Memory,
     Model,
     Project,
     Text,
@@ -69,6 +72,37 @@ def default_catalog_path() -> Path:
     if packaged.is_file():
         return packaged
     return Path(__file__).resolve().parents[2] / "data" / "models.yaml"
+
+
+PathArg = str | os.PathLike[str]
+USER_CATALOG = "models.yaml"
+
+
+def user_catalog_path() -> Path:
+    """The user's own catalog, added to the built-in one when it exists: `$LLMZH_HOME/models.yaml`, by default
+    `~/.config/llmzh/models.yaml`."""
+    from llmzh.config import user_dir
+
+    return user_dir() / USER_CATALOG
+
+
+def catalog_files(added: Sequence[PathArg] | None = None) -> tuple[Path, ...]:
+    """The files `llmzh` reads, in order: the built-in catalog (or `LLMZH_CATALOG`, which replaces it), the user's
+    catalog if it exists, then every `--catalog` file. Each adds projects; none replaces another."""
+    env = os.environ.get(ENV_CATALOG)
+    files = [Path(env) if env else default_catalog_path()]
+    user = user_catalog_path()
+    if user.is_file():
+        files.append(user)
+    files.extend(Path(p) for p in added or ())
+    unique: dict[str, Path] = {}
+    for file in files:
+        try:
+            key = str(file.resolve())
+        except (OSError, RuntimeError):
+            key = str(file)
+        unique.setdefault(key, file)
+    return tuple(unique.values())
 
 
 def catalog_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -215,7 +249,7 @@ class _Converter:
         if origin is tuple:
             return self._tuple(typing.get_args(tp)[0], raw, path)
         if origin is Mapping or origin is dict:
-            return self._scalar_map(raw, path)
+            return self._json_map(raw, path)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return self._enum(tp, raw, path)
         if tp is str:
@@ -304,17 +338,30 @@ class _Converter:
             items.append(value)
         return tuple(items) if ok else _INVALID
 
-    def _scalar_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+    def _json_map(self, raw: Any, path: tuple[Step, ...]) -> Mapping[str, Any] | _Invalid:
+        """A config.json-like mapping: string keys; scalars, lists and nested mappings as values."""
         if not isinstance(raw, Mapping):
             return self.fail(path, f"expected a mapping, got {_describe(raw)}")
-        for key, value in raw.items():
-            if not isinstance(key, str):
-                return self.fail(path, f"keys must be strings, got {_describe(key)}")
-            if value is not None and not isinstance(value, (str, int, float, bool)):
-                return self.fail(path + ((key, key),), f"expected a scalar value, got {_describe(value)}")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
-                return self.fail(path + ((key, key),), f"{_describe(value)} is not a finite number a model can have")
-        return dict(raw)
+        return raw if self._json_ok(raw, path) else _INVALID
+
+    def _json_ok(self, raw: Any, path: tuple[Step, ...]) -> bool:
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                if not isinstance(key, str):
+                    self.fail(path, f"keys must be strings, got {_describe(key)}")
+                    return False
+                if not self._json_ok(value, path + ((key, key),)):
+                    return False
+            return True
+        if isinstance(raw, list):
+            return all(self._json_ok(item, path + ((i, str(i)),)) for i, item in enumerate(raw))
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not _finite(raw):
+            self.fail(path, f"{_describe(raw)} is not a finite number a model can have")
+            return False
+        if raw is None or isinstance(raw, (str, int, float, bool)):
+            return True
+        self.fail(path, f"expected a value config.json can hold, got {_describe(raw)}")
+        return False
 
     def _enum(self, cls: type[enum.Enum], raw: Any, path: tuple[Step, ...]) -> Any:
         allowed = [str(m.value) for m in cls]
@@ -447,17 +494,46 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                             "a variant needs a Hub 'repo' or 'quantize_from' (the variant quantized at load time)",
                         )
                     )
-            for name in ("params_b", "context_length"):
+            for name in ("params_b", "active_params_b", "context_length", "max_context"):
                 fig = getattr(model, name)
                 if fig is not None:
                     problems.extend(_figure_problems(fig, mpath + ((name, name),), file))
+            problems.extend(_model_problems(model, mpath, file))
     return problems
 
 
-def _figure_problems(fig: Figure, path: tuple[Step, ...], file: str) -> list[Problem]:
+def _figure_problems(fig: Figure | Memory, path: tuple[Step, ...], file: str) -> list[Problem]:
+    problems = []
     if fig.value <= 0:
-        return [Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}")]
-    return []
+        problems.append(Problem(file, path + (("value", "value"),), f"must be greater than 0, got {fig.value:g}"))
+    alts: tuple[Figure | Memory, ...] = fig.alt
+    for i, alt in enumerate(alts):
+        problems.extend(_figure_problems(alt, path + (("alt", "alt"), (i, str(i))), file))
+    return problems
+
+
+def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Problem]:
+    """Benchmarks under canonical names, context native <= maximum, active parameters within the total."""
+    problems: list[Problem] = []
+    for i, bench in enumerate(model.benchmarks):
+        if bench.name not in BENCHMARKS:
+            bpath = mpath + (("benchmarks", "benchmarks"), (i, str(i)), ("name", "name"))
+            problems.append(
+                Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
+            )
+    for i, task in enumerate(model.tasks):
+        if task not in TASKS:
+            tpath = mpath + (("tasks", "tasks"), (i, str(i)))
+            problems.append(Problem(file, tpath, f"unknown task {task!r}; expected one of: {', '.join(TASKS)}"))
+    native, longest = model.context_length, model.max_context
+    if native is not None and longest is not None and longest.value < native.value:
+        message = f"{longest.value:g} is below the native context_length {native.value:g}"
+        problems.append(Problem(file, mpath + (("max_context", "max_context"), ("value", "value")), message))
+    total, active = model.params_b, model.active_params_b
+    if total is not None and active is not None and active.value > total.value:
+        message = f"{active.value:g}B active is more than the {total.value:g}B total"
+        problems.append(Problem(file, mpath + (("active_params_b", "active_params_b"), ("value", "value")), message))
+    return problems
 
 
 # ---------------------------------------------------------------- public API
@@ -515,13 +591,50 @@ def check(path: Path) -> Validation:
     return Validation(None, problems)
 
 
-def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load the catalog the user selected; raise CatalogError naming the first problem.
+def load_catalog(path: PathArg | None = None, *, added: Sequence[PathArg] | None = None) -> Catalog:
+    """One catalog file when `path` is given; otherwise what the CLI reads (see `catalog_files`): the built-in
+    catalog, the user's and every `added` (`--catalog`) file, each validated on its own, an id used in two files
+    being an error that names both."""
+    if path is not None:
+        return _load_file(Path(path))
+    catalogs = [_load_file(file) for file in catalog_files(added)]
+    return catalogs[0] if len(catalogs) == 1 else merge(catalogs)
+
+
+def merge(catalogs: Sequence[Catalog]) -> Catalog:
+    """One catalog of several files' projects; ids stay unique across files."""
+    owners: dict[str, tuple[str, str]] = {}  # id -> (kind, file)
+    problems: list[str] = []
+    for catalog in catalogs:
+        seen: set[str] = set()
+        for ident, kind in _ids(catalog):
+            previous = owners.get(ident)
+            if previous is not None and ident not in seen:
+                prev_kind, prev_file = previous
+                problems.append(f"{catalog.path}: duplicate id {ident!r}: a {kind} here, a {prev_kind} in {prev_file}")
+            seen.add(ident)
+            owners.setdefault(ident, (kind, catalog.path))
+    if problems:
+        raise CatalogError(problems, hint="rename the ids in your own catalog file; the built-in ids stay")
+    projects = tuple(project for catalog in catalogs for project in catalog.projects)
+    return Catalog(projects=projects, path=catalogs[0].path)
+
+
+def _ids(catalog: Catalog) -> Iterator[tuple[str, str]]:
+    for project in catalog.projects:
+        yield project.id, "project"
+        for model in project.models:
+            yield model.id, "model"
+            for variant in model.variants:
+                yield variant.id, "variant"
+
+
+def _load_file(path: Path) -> Catalog:
+    """Load one catalog file; raise CatalogError naming the first problem.
 
     A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
     re-parse and re-validate an unchanged file on every run.
     """
-    path = catalog_path(explicit)
     cached = _read_cache(path)
     if cached is not None:
         return cached

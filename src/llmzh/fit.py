@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
-from llmzh.schema import Catalog, Device, Entry, Figure, Quant
-from llmzh.select import Estimator, Purpose
+from llmzh.schema import Catalog, Device, Entry, Figure, Memory, Quant
+from llmzh.select import UNSTATED_FIGURE_CTX, Estimator, Purpose, comparable
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
     from llmzh.estimate import Arch, FinetuneMethod
@@ -22,22 +22,52 @@ DEFAULT_CTX = 2048  # tokens in context when the user gives none: the length mos
 DEFAULT_FINETUNE_SEQ = 512  # training sequence length for a fine-tuning estimate when none is given
 FOUR_BIT = (Quant.BNB_NF4, Quant.BNB_FP4, Quant.GPTQ_INT4, Quant.AWQ)
 CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
+DENSE = (Quant.FP32, Quant.FP16, Quant.BF16)
+# Levels that quantize strictly less of the same model than a level does (fewer tensors, or more bits with the
+# same method); every quantized level also quantizes more than the model's 16/32-bit weights.
+_QUANTIZES_LESS: dict[Quant, tuple[Quant, ...]] = {
+    Quant.INT4_QE: (Quant.INT4, Quant.INT8),
+    Quant.INT4: (Quant.INT8,),
+    Quant.GPTQ_INT4: (Quant.GPTQ_INT8,),
+    Quant.BNB_NF4: (Quant.BNB_INT8,),
+    Quant.BNB_FP4: (Quant.BNB_INT8,),
+    Quant.Q2_K: (Quant.Q3_K_M, Quant.Q4_0, Quant.Q4_K_M, Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q3_K_M: (Quant.Q4_0, Quant.Q4_K_M, Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q4_0: (Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q4_K_M: (Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q5_K_M: (Quant.Q6_K, Quant.Q8_0),
+    Quant.Q6_K: (Quant.Q8_0,),
+}
+
+
+def quantizes_less(quant: Quant) -> tuple[Quant, ...]:
+    """The levels of the same model that quantize strictly less than ``quant``."""
+    if quant is Quant.FP32:
+        return ()
+    if quant in DENSE:
+        return (Quant.FP32,)
+    return (*_QUANTIZES_LESS.get(quant, ()), *DENSE)
 
 
 @lru_cache(maxsize=512)
-def _arch(config: tuple[tuple[str, object], ...]) -> Arch | None:
+def _arch(config_json: str) -> Arch | None:
+    import json
+
     from llmzh.estimate import arch_from_config
 
     try:
-        return arch_from_config(dict(config))
+        return arch_from_config(json.loads(config_json))
     except LlmzhError:
         return None
 
 
 def model_arch(entry: Entry) -> Arch | None:
     """The architecture the estimator reads, from the catalog's config facts (None when unknown or unreadable)."""
+    import json
+
     architecture = entry.model.architecture
-    return _arch(tuple(sorted(architecture.config.items()))) if architecture is not None else None
+    # Keyed by the config's JSON text: configs nest mappings and lists (text_config, layer_types), unhashable.
+    return _arch(json.dumps(architecture.config, sort_keys=True)) if architecture is not None else None
 
 
 def finetune_method(quant: Quant) -> FinetuneMethod:
@@ -86,7 +116,10 @@ class Target(NamedTuple):
     name: str
     arch: Arch
     levels: tuple[Quant, ...]
-    published: dict[Quant, Figure]  # the catalog's published inference figure per level, where it has one
+    published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
+    native_ctx: int | None = None  # the catalog model's native context, where known
+    max_context: Figure | None = None  # its longest context and the method that reaches it
+    repos: tuple[tuple[Quant, str], ...] = ()  # the Hub repo of each level, for the commands that run it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -95,14 +128,18 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
-    return Target(name, arch, levels or sensible_levels(arch), published)
+    repos = tuple((e.variant.quant, e.variant.repo) for e in entries if e.variant.repo)
+    model = entries[0].model
+    native = int(model.context_length.value) if model.context_length else arch.max_positions
+    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context, repos)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {})
+    levels = sensible_levels(arch)
+    return Target(repo, arch, levels, {}, arch.max_positions, repos=tuple((q, repo) for q in levels))
 
 
 def _code_fingerprint() -> int:
@@ -110,13 +147,41 @@ def _code_fingerprint() -> int:
     import zlib
 
     here = Path(__file__)
+    files = [here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))]
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
+    for file in files:
         try:
-            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+            crc = zlib.crc32(file.read_bytes(), crc)
         except OSError:
             return -1
     return crc
+
+
+def _anchor_to_published(catalog: Catalog, memo: dict[tuple[str, str], float | None], ctx: int | None) -> None:
+    """Keep estimates consistent with the published figures shown beside them: a level that quantizes strictly
+    more than a sibling with a published figure never shows more than that figure plus the estimated difference
+    between the two levels (ChatGLM-6B INT4-QE, estimated ≈6.27 GB at 2048 tokens, sits beside INT4's published
+    6 GB: its estimate becomes 6 + (6.27 - 6.77) GB)."""
+    wanted = ctx or UNSTATED_FIGURE_CTX
+    for project in catalog.projects:
+        for model in project.models:
+            gpu = [v for v in model.variants if v.device is Device.GPU]
+            for purpose in ("inference", "finetune"):
+                shown: dict[Quant, tuple[float, float]] = {}  # quant -> (published, estimated) of published levels
+                for v in gpu:
+                    figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
+                    estimate = memo.get((v.id, purpose))
+                    usable = figure is not None and (purpose != "inference" or comparable(figure, wanted))
+                    if usable and figure is not None and estimate is not None:
+                        shown[v.quant] = (figure.gib, estimate)
+                for v in gpu:
+                    figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
+                    estimate = memo.get((v.id, purpose))
+                    if estimate is None or (figure is not None and v.quant in shown):
+                        continue
+                    bounds = [pub + estimate - est for q, (pub, est) in shown.items() if q in quantizes_less(v.quant)]
+                    if bounds and min(bounds) < estimate:
+                        memo[(v.id, purpose)] = min(bounds)
 
 
 def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
@@ -149,6 +214,7 @@ def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
     memo = _memo_from_json(read_memo(path, kind, extra))
     if memo is None:
         memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
+        _anchor_to_published(catalog, memo, ctx)
         write_memo(path, kind, [[vid, purpose, gb] for (vid, purpose), gb in memo.items()], extra)
 
     def estimator(entry: Entry, purpose: Purpose) -> float | None:

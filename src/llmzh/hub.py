@@ -674,6 +674,66 @@ def _listing(repo: str, revision: str, info: Any) -> RepoListing:
     return RepoListing(repo, revision, commit, tuple(files), gated)
 
 
+class RepoCard(NamedTuple):
+    """What a repo's Hub page says about its model, for `llmzh catalog draft` (untrusted: strings only)."""
+
+    repo: str
+    sha: str | None
+    created_at: str | None  # YYYY-MM-DD the repo was created
+    license: str | None  # the card's licence tag
+    license_name: str | None  # for `license: other`
+    license_link: str | None
+    base_model: tuple[str, ...]
+    params: int | None  # safetensors total
+    dtypes: tuple[tuple[str, int], ...]  # safetensors parameters per dtype
+    pipeline_tag: str | None
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def fetch_card(repo: str, settings: HubSettings) -> RepoCard:
+    """The card metadata, creation date and safetensors counts of `repo` (raises HubError)."""
+    try:
+        with _talking_to(settings) as api:
+            info = api.model_info(repo, timeout=settings.timeout)
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        raise _repo_error(error, repo, settings) from error
+    card = info.card_data
+
+    def field(name: str) -> object:
+        return getattr(card, name, None) if card is not None else None
+
+    base = field("base_model")
+    bases = (
+        (base,)
+        if isinstance(base, str)
+        else tuple(b for b in base if isinstance(b, str))
+        if isinstance(base, list)
+        else ()
+    )
+    safetensors = info.safetensors
+    dtypes = tuple(
+        (str(k), int(v))
+        for k, v in (safetensors.parameters.items() if safetensors is not None else ())
+        if isinstance(v, int) and not isinstance(v, bool)
+    )
+    total = safetensors.total if safetensors is not None and isinstance(safetensors.total, int) else None
+    return RepoCard(
+        repo=repo,
+        sha=_text(info.sha),
+        created_at=info.created_at.date().isoformat() if info.created_at is not None else None,
+        license=_text(field("license")),
+        license_name=_text(field("license_name")),
+        license_link=_text(field("license_link")),
+        base_model=tuple(b.strip() for b in bases if b.strip()),
+        params=total if total is not None and total > 0 else None,
+        dtypes=dtypes,
+        pipeline_tag=_text(info.pipeline_tag),
+    )
+
+
 def check_access(listing: RepoListing, paths: Iterable[str], settings: HubSettings) -> None:
     """For a gated repo, ask for one file's metadata so that missing access shows before any byte moves."""
     if listing.gated is None:

@@ -47,6 +47,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "load_time": ("加载时量化自", "quantized at load time from"),
     "load_code": ("加载代码", "Load with"),
     "unknown": ("未知", "unknown"),
+    "max_context": ("最长上下文", "longest context"),
+    "arch_not_yet": (
+        "估算器还读不了这个架构（见 issue 11）：显存只有公布的数字。",
+        "The estimator cannot read this architecture yet (issue 11): only published memory figures apply.",
+    ),
+    "ctx_above_native": (
+        "注意：{model} 训练时的上下文为 {native} token；{ctx} token 超出原生长度{how}。",
+        "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",
+    ),
+    "ctx_with_method": ("，需按模型卡启用：{method}", " and needs what the card names: {method}"),
     "na": ("NA", "NA"),
     "cpu_only": ("仅 CPU", "CPU only"),
     "modelscope": ("ModelScope", "ModelScope"),
@@ -91,6 +101,8 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",
     ),
+    "est_llama_style": ("model_type {mt}：按 LLaMA 式解码器读取", "model_type {mt}: read as a LLaMA-style decoder"),
+    "est_counted": ("权重包含 {what}", "weights include the {what}"),
     "ft_title": (
         "{name} 微调显存粗估：{method}，基座 {quant}，序列 {seq}，batch {batch}",
         "{name} fine-tuning memory, a rough estimate: {method}, base {quant}, sequence {seq}, batch {batch}",
@@ -101,6 +113,37 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ft_act_ckpt": ("激活（梯度检查点）", "Activations (checkpointing)"),
     "ft_total": ("合计", "Total"),
     "ft_total_ckpt": ("合计（梯度检查点）", "Total (checkpointing)"),
+    "rt_title": (
+        "{name} {quant}：{runtime}，上下文 {ctx}（≈ 估算）",
+        "{name} {quant}: {runtime}, context {ctx} (≈ estimates)",
+    ),
+    "rt_gpu_memory_utilization": ("vLLM 占用显存比例", "vLLM's share of the card"),
+    "rt_kv_cache_dtype": ("KV 缓存类型", "KV-cache type"),
+    "rt_kv_cache_type": ("KV 缓存类型", "KV-cache type"),
+    "rt_weights_bytes": ("权重", "Weights"),
+    "rt_activation_bytes": ("激活峰值（启动时测）", "Activation peak (profiled)"),
+    "rt_non_torch_bytes": ("PyTorch 之外", "Outside PyTorch"),
+    "rt_cuda_graph_bytes": ("CUDA Graph", "CUDA graphs"),
+    "rt_kv_pool_bytes": ("KV 缓存池", "KV-cache pool"),
+    "rt_kv_cache_tokens": ("KV 缓存可容纳 token", "Tokens the pool holds"),
+    "rt_state_bytes_per_sequence": ("每个序列的线性注意力状态", "Linear-attention state per sequence"),
+    "rt_max_concurrency": ("可同时服务的序列数", "Sequences served at once"),
+    "rt_max_model_len": ("单序列最长", "Longest single sequence"),
+    "rt_max_num_seqs": ("max_num_seqs", "max_num_seqs"),
+    "rt_fits": ("能否运行", "Runs"),
+    "rt_gpu_layers": ("放在 GPU 上的层（-ngl）", "Layers on the GPU (-ngl)"),
+    "rt_total_layers": ("总层数（含输出层）", "Layers (with the output layer)"),
+    "rt_gpu_bytes": ("显存合计（含 CUDA 上下文）", "GPU total (with CUDA context)"),
+    "rt_gpu_model_bytes": ("显存：模型", "GPU: model"),
+    "rt_gpu_kv_bytes": ("显存：KV 缓存", "GPU: KV cache"),
+    "rt_gpu_compute_bytes": ("显存：计算缓冲", "GPU: compute buffer"),
+    "rt_ram_bytes": ("留在内存", "Left in RAM"),
+    "rt_ollama_default_ctx": ("Ollama 默认上下文", "Ollama's default context"),
+    "rt_speed": ("速度（{gpu}）", "Speed ({gpu})"),
+    "rt_speed_value": ("生成 ≈{decode} token/s{prefill}", "decode ≈{decode} tokens/s{prefill}"),
+    "rt_prefill": ("，预填充 ≈{tps} token/s", ", prefill ≈{tps} tokens/s"),
+    "rt_commands": ("运行命令", "Commands"),
+    "run_title": ("运行命令（上下文 {ctx}{vram}）", "Run it (context {ctx}{vram})"),
     "hub_notes": ("与目录不一致（目录可能需要更正）", "Disagrees with the catalog (the catalog may need a fix)"),
 }
 
@@ -108,7 +151,7 @@ _COMMERCIAL: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可免费商用", "commercial use free"),
     Commercial.REGISTRATION: ("登记后可商用", "commercial after registration"),
     Commercial.RESEARCH_ONLY: ("仅限研究", "research only"),
-    Commercial.UNKNOWN: ("商用条款未说明", "commercial terms not stated"),
+    Commercial.UNKNOWN: ("商用条款未知", "commercial terms unknown"),
 }
 
 _FORMAT: dict[Format, tuple[str, str]] = {
@@ -124,7 +167,7 @@ _COMMERCIAL_SHORT: dict[Commercial, tuple[str, str]] = {
     Commercial.FREE: ("可商用", "yes"),
     Commercial.REGISTRATION: ("登记后商用", "after reg."),
     Commercial.RESEARCH_ONLY: ("仅研究", "research"),
-    Commercial.UNKNOWN: ("未说明", "unstated"),
+    Commercial.UNKNOWN: ("未知", "unknown"),
 }
 
 

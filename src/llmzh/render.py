@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmzh.i18n import commercial, t
-from llmzh.schema import Device, Entry, Lang, Link, Model, Quant, Text
+from llmzh.schema import Device, Entry, FigureKind, Lang, Link, Memory, Model, Quant, Text, Unit
 from llmzh.select import Need, Row
 from llmzh.table import Column
 from llmzh.table import render as render_table
@@ -24,6 +24,14 @@ UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 
 def num(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def memory(figure: Memory) -> str:
+    """A published figure as its source prints it; MB and MiB also in GB, the unit llmzh compares in."""
+    shown = f"{num(figure.value)} {figure.unit.value}"
+    if figure.unit in (Unit.MB, Unit.MIB):
+        shown += f" (≈{num(round(figure.gib, 2))} GB)"
+    return shown
 
 
 def gb(need: Need, lang: Lang) -> str:
@@ -88,14 +96,18 @@ def links(items: Sequence[Link] | None, lang: Lang, *, markdown: bool = False) -
 
 
 def params(model: Model) -> str:
-    return f"{num(model.params_b.value)}B" if model.params_b else ""
+    if not model.params_b:
+        return ""
+    prefix = "≈" if model.params_b.kind is FigureKind.ESTIMATED else ""
+    return f"{prefix}{num(model.params_b.value)}B"
 
 
 def context(model: Model) -> str:
-    if not model.context_length:
-        return ""
-    tokens = int(model.context_length.value)
-    return f"{tokens // 1024}K" if tokens % 1024 == 0 and tokens >= 1024 else str(tokens)
+    """Native context, and the longest supported after a slash where the card names a method (32K/128K)."""
+    native = ctx_label(int(model.context_length.value)) if model.context_length else ""
+    if model.max_context is None:
+        return native
+    return f"{native or '?'}/{ctx_label(int(model.max_context.value))}"
 
 
 def license_cell(entry: Entry, lang: Lang) -> str:
@@ -110,11 +122,14 @@ def base_cell(entry: Entry, lang: Lang) -> str:
     return text(entry.project.base_model, lang)
 
 
+def score_value(model: Model, name: str) -> float | None:
+    found = model.benchmark(name)
+    return found.value if found is not None else None
+
+
 def score_cell(model: Model) -> str:
-    scores = model.scores
-    ceval = num(scores.ceval.value) if scores and scores.ceval else "—"
-    cmmlu = num(scores.cmmlu.value) if scores and scores.cmmlu else "—"
-    return f"{ceval} / {cmmlu}"
+    ceval, cmmlu = (score_value(model, name) for name in ("C-Eval", "CMMLU"))
+    return f"{num(ceval) if ceval is not None else '—'} / {num(cmmlu) if cmmlu is not None else '—'}"
 
 
 # ---------------------------------------------------------------- list
@@ -222,7 +237,6 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
     """One variant of `llmzh list --json`; the field set is a public contract (README)."""
     entry = row.entry
     model, variant, lic = entry.model, entry.variant, entry.license
-    scores = model.scores
     base = model.base_weights
     return {
         "id": variant.id,
@@ -246,9 +260,10 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "base_model": base.repo if base is not None else None,
         "params_b": model.params_b.value if model.params_b else None,
         "context_length": int(model.context_length.value) if model.context_length else None,
+        "max_context": int(model.max_context.value) if model.max_context else None,
         "release_date": model.release_date.value if model.release_date else None,
-        "ceval": scores.ceval.value if scores and scores.ceval else None,
-        "cmmlu": scores.cmmlu.value if scores and scores.cmmlu else None,
+        "ceval": score_value(model, "C-Eval"),
+        "cmmlu": score_value(model, "CMMLU"),
         "modelscope": model.modelscope,
     }
 
@@ -283,22 +298,26 @@ def pick_reason(pick: Pick, lang: Lang) -> str:
     need = gb(pick.need, lang)
     budget = num(round(pick.budget_gb, 1))
     spare = f"{pick.spare_gb:.1f}"
-    scores = entry.model.scores
-    bits = [
-        f"{label} {num(s.value)}"
-        for label, s in (("C-Eval", scores and scores.ceval), ("CMMLU", scores and scores.cmmlu))
-        if s
-    ]
+    basis = pick.standing
+    scores = [f"{name} {num(value)}" for name in basis.benchmarks[:3] if (value := score_value(entry.model, name))]
+    more = "…" if len(basis.benchmarks) > 3 else ""
     if lang == "zh":
         where = f"{budget} GB 显存" if pick.device == "gpu" else f"{budget} GB 内存（CPU）"
         line = f"可放入 {where}（{quant}，{ctx_label(pick.ctx)} 上下文，需 {need}），余 {spare} GB"
         if pick.tight:
             line += "，余量偏紧"
-        line += "；" + ("，".join(bits) if bits else "未公布 C-Eval/CMMLU")
+        if basis.strength is None:
+            line += "；没有与其他模型共有的基准成绩，按发布日期排在后面"
+        else:
+            line += f"；排名依据（与 {basis.opponents} 个模型共有的基准）：{'，'.join(scores)}{more}"
     else:
         where = f"{budget} GB" if pick.device == "gpu" else f"{budget} GB of RAM (CPU)"
         line = f"fits {where} at {quant} with {ctx_label(pick.ctx)} context (needs {need}), {spare} GB to spare"
         if pick.tight:
             line += " — tight"
-        line += "; " + (", ".join(bits) if bits else "no published C-Eval/CMMLU")
+        if basis.strength is None:
+            line += "; no benchmark shared with another model: placed after those ranked, by release date"
+        else:
+            models = "model" if basis.opponents == 1 else "models"
+            line += f"; ranked on benchmarks shared with {basis.opponents} {models}: {', '.join(scores)}{more}"
     return line

@@ -8,7 +8,7 @@ costs about 0.2 ms to create instead of 1.2 ms, and `llmzh list` must start with
 
 import enum
 from collections.abc import Mapping
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 Lang = Literal["zh", "en"]
 
@@ -58,6 +58,34 @@ class Commercial(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class Unit(enum.StrEnum):
+    """A memory unit exactly as a source prints it."""
+
+    GB = "GB"
+    GIB = "GiB"
+    G = "G"
+    MB = "MB"
+    MIB = "MiB"
+
+
+# What each printed unit means, in bytes. The sources in the catalog measure with torch.cuda
+# (`max_memory_allocated() / 1024**3`) or nvidia-smi (MiB), so their "GB", "G" and "MB" count in 1024s; where the
+# weights alone rule a decimal reading out, that is checked (README, "Units"). Change this table, nothing else.
+UNIT_BYTES: dict[Unit, int] = {
+    Unit.GB: 1 << 30,
+    Unit.GIB: 1 << 30,
+    Unit.G: 1 << 30,
+    Unit.MB: 1 << 20,
+    Unit.MIB: 1 << 20,
+}
+GIB = 1 << 30
+
+
+def to_gib(value: float, unit: Unit) -> float:
+    """The one conversion of a published memory figure into GiB, the unit llmzh computes and prints in."""
+    return value * UNIT_BYTES[unit] / GIB
+
+
 class Device(enum.StrEnum):
     GPU = "gpu"
     CPU = "cpu"
@@ -71,6 +99,7 @@ class FigureKind(enum.StrEnum):
     APPROX = "approx"  # 约 / 大概 / about
     NOMINAL = "nominal"  # a size label such as "7B", not a parameter count
     WEIGHTS = "weights"  # memory of the weights alone, not what running the model needs
+    ESTIMATED = "estimated"  # not published: computed by llmzh from the architecture block (shown with ≈)
 
 
 class Text(NamedTuple):
@@ -94,20 +123,70 @@ class Figure(NamedTuple):
     alt: tuple["Figure", ...] = ()  # other values published for the same fact (sources disagree)
 
 
+class Memory(NamedTuple):
+    """A published memory figure: the source's number and unit verbatim, its source and conditions."""
+
+    value: float
+    unit: Unit
+    source: str | None = None
+    condition: Text | None = None
+    kind: FigureKind | None = None
+    ctx: int | None = None  # tokens held in context when measured, where stated
+    alt: tuple["Memory", ...] = ()  # other values published for the same fact (sources disagree)
+
+    @property
+    def gib(self) -> float:
+        return to_gib(self.value, self.unit)
+
+
 class Dated(NamedTuple):
     value: str  # YYYY-MM-DD or YYYY-MM
     source: str | None = None
 
 
-class Score(NamedTuple):
+BENCHMARKS = (
+    "C-Eval",
+    "CMMLU",
+    "MMLU",
+    "MMLU-Pro",
+    "MMLU-Redux",
+    "GPQA-Diamond",
+    "GSM8K",
+    "MATH",
+    "MATH-500",
+    "AIME24",
+    "AIME25",
+    "HumanEval",
+    "MBPP",
+    "LiveCodeBench",
+    "LiveBench",
+    "IFEval",
+    "Arena-Hard",
+    "BBH",
+)
+"""Canonical benchmark names: a score is compared with another only under the same name."""
+
+DEVELOPER = "developer"
+
+TASKS = ("chat", "reasoning", "code", "math", "vision", "long-context", "medical", "legal", "agent", "embedding")
+"""What a model is for, from its card. A model with no task is a base model, pretrained for fine-tuning."""
+
+
+class Benchmark(NamedTuple):
+    """A published benchmark score, with the setting it was taken in and who measured it."""
+
+    name: str  # one of BENCHMARKS
     value: float
     setting: str | None = None  # e.g. "5-shot, val"
     source: str | None = None
+    evaluator: str = DEVELOPER  # "developer", or the third party's name (e.g. "OpenCompass")
 
 
-class Scores(NamedTuple):
-    ceval: Score | None = None
-    cmmlu: Score | None = None
+class Ollama(NamedTuple):
+    """An official Ollama library tag for a variant."""
+
+    tag: str
+    source: str | None = None
 
 
 class Link(NamedTuple):
@@ -154,7 +233,7 @@ class BaseWeights(NamedTuple):
 class Architecture(NamedTuple):
     """Config facts as they appear in the model's config.json, read by the estimator."""
 
-    config: Mapping[str, int | float | str | bool | None]
+    config: Mapping[str, Any]  # config.json as published: nested mappings (text_config) and lists kept
     source: str | None = None
     note: Text | None = None  # provenance when the source is not the model's own config.json
 
@@ -170,10 +249,12 @@ class Variant(NamedTuple):
     format: Format | None = None  # overrides the model's format
     device: Device = Device.GPU
     files: tuple[str, ...] = ()  # include patterns within a repo holding several levels (GGUF)
-    vram_gb: Figure | None = None
-    finetune_vram_gb: Figure | None = None
-    ram_gb: Figure | None = None
+    vram_gb: Memory | None = None
+    finetune_vram_gb: Memory | None = None
+    ram_gb: Memory | None = None
     also_at: tuple[str, ...] = ()  # other Hub ids of the same weights (renamed repos)
+    ollama: Ollama | None = None
+    quantization_config: Mapping[str, Any] | None = None  # verbatim from the repo's config.json where it differs
     note: Text | None = None
     source: str | None = None  # where the repo id is published
 
@@ -185,18 +266,33 @@ class Model(NamedTuple):
     name: Text
     format: Format
     variants: tuple[Variant, ...]
-    params_b: Figure | None = None
-    context_length: Figure | None = None
+    params_b: Figure | None = None  # total parameters, in billions (MoE: all experts)
+    active_params_b: Figure | None = None  # MoE: parameters active per token
+    context_length: Figure | None = None  # native (trained) context
+    max_context: Figure | None = None  # longest supported, with the method in `condition` (e.g. YaRN factor 4)
     release_date: Dated | None = None
     base_weights: BaseWeights | None = None
     architecture: Architecture | None = None
-    scores: Scores | None = None
+    benchmarks: tuple[Benchmark, ...] = ()
     modelscope: str | None = None
     license: License | None = None  # overrides the project's licence (per-size terms)
     description: Text | None = None
     instruction_data: tuple[Link, ...] = ()
     tasks: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # names people type
+    multimodal: bool = False  # a vision or audio tower, as the card says
     notes: tuple[Note, ...] = ()
+
+    def benchmark(self, name: str) -> Benchmark | None:
+        """The developer's own score under a canonical name, else the first third party's."""
+        found = [b for b in self.benchmarks if b.name == name]
+        return next((b for b in found if b.evaluator == DEVELOPER), found[0] if found else None)
+
+    @property
+    def longest_context(self) -> int | None:
+        """The longest context the model supports: `max_context`, else the native length."""
+        figure = self.max_context or self.context_length
+        return int(figure.value) if figure is not None else None
 
 
 class Project(NamedTuple):
@@ -207,6 +303,7 @@ class Project(NamedTuple):
     description: Text
     license: License
     models: tuple[Model, ...]
+    aliases: tuple[str, ...] = ()  # names people type: 通义千问, 千问, Qwen
     developers: tuple[Text, ...] = ()
     papers: tuple[Paper, ...] = ()
     url: str | None = None
@@ -255,9 +352,10 @@ class Catalog(NamedTuple):
 RECORD_TYPES = (
     Text,
     Figure,
+    Memory,
     Dated,
-    Score,
-    Scores,
+    Benchmark,
+    Ollama,
     Link,
     Paper,
     Note,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
-from llmzh.schema import Catalog, Commercial, Device, Entry, Figure, FigureKind, Format, Quant
+from llmzh.schema import Catalog, Commercial, Device, Entry, FigureKind, Format, Memory, Quant
 
 VramSource = Literal["published", "estimated"]
 SortKey = Literal["vram", "name", "params", "score", "downloads", "likes", "size"]
@@ -17,15 +17,15 @@ COMPARABLE_CTX_RATIO = 4
 
 
 class Need(NamedTuple):
-    """Memory a row needs, in GB, and where the number comes from (None when unknown)."""
+    """Memory a row needs, in GB (GiB: 2**30 bytes), and where the number comes from (None when unknown)."""
 
     gb: float | None = None
     source: VramSource | None = None
-    figure: Figure | None = None
+    figure: Memory | None = None
 
     @classmethod
-    def published(cls, figure: Figure | None) -> Need:
-        return cls(figure.value, "published", figure) if figure is not None else cls()
+    def published(cls, figure: Memory | None) -> Need:
+        return cls(figure.gib, "published", figure) if figure is not None else cls()
 
 
 # What an estimate is for: GPU inference, GPU fine-tuning, or RAM for CPU inference.
@@ -83,7 +83,7 @@ def runs_on_cpu(entry: Entry) -> bool:
     return entry.variant.device is Device.CPU or entry.format in (Format.GGML, Format.GGUF)
 
 
-def comparable(figure: Figure, ctx: int) -> bool:
+def comparable(figure: Memory, ctx: int) -> bool:
     """A published figure holds for `ctx` tokens if it was taken at a context at least that long, but not so much
     longer that it would grossly overstate the need (a 200K-token measurement says little about 2K). Figures of the
     weights alone never hold."""
@@ -98,7 +98,7 @@ def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | Non
     variant = entry.variant
     wanted = ctx or UNSTATED_FIGURE_CTX
 
-    def pick(figure: Figure | None, purpose: Purpose) -> Need:
+    def pick(figure: Memory | None, purpose: Purpose) -> Need:
         if figure is not None and (purpose != "inference" or comparable(figure, wanted)):
             return Need.published(figure)
         if estimator is not None:
@@ -114,6 +114,13 @@ def make_row(entry: Entry, *, ctx: int | None = None, estimator: Estimator | Non
         finetune_vram=pick(variant.finetune_vram_gb, "finetune") if gpu else Need(),
         ram=pick(variant.ram_gb, "ram") if runs_on_cpu(entry) else Need.published(variant.ram_gb),
     )
+
+
+def fits_context(entry: Entry, ctx: int | None) -> bool:
+    """Whether the model supports `ctx` tokens: its `max_context` (YaRN and the like), else its native length.
+    A model whose context the catalog does not know is not ruled out."""
+    longest = entry.model.longest_context
+    return ctx is None or longest is None or ctx <= longest
 
 
 def _haystack(entry: Entry) -> str:
@@ -153,7 +160,7 @@ def _passes_non_memory(entry: Entry, f: Filters) -> bool:
         return False
     if (f.cpu or f.ram_gb is not None) and not runs_on_cpu(entry):
         return False
-    return True
+    return fits_context(entry, f.ctx)
 
 
 def select(
@@ -192,10 +199,8 @@ def select(
 
 
 def _score_key(row: Row) -> tuple[float, float]:
-    scores = row.entry.model.scores
-    ceval = scores.ceval.value if scores and scores.ceval else -1.0
-    cmmlu = scores.cmmlu.value if scores and scores.cmmlu else -1.0
-    return (-ceval, -cmmlu)
+    ceval, cmmlu = (row.entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
+    return (-(ceval.value if ceval else -1.0), -(cmmlu.value if cmmlu else -1.0))
 
 
 def sort_rows(

@@ -33,11 +33,11 @@ class LangChoice(StrEnum):
 
 
 CatalogOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--catalog",
         metavar="PATH",
-        help="Catalog file to read instead of the built-in one (also: LLMZH_CATALOG).",
+        help="Your own catalog file, added to the built-in one (repeatable; ~/.config/llmzh/models.yaml is read too).",
         show_default=False,
     ),
 ]

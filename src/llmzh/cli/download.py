@@ -254,7 +254,7 @@ def download(
 
         settings = _settings(endpoint, mirror, token, timeout)
         language = lang_of(lang)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -331,7 +331,7 @@ def verify(
         from llmzh.download import plan_verify, resolve, verification_json, verify_part
 
         settings = _settings(endpoint, mirror, token, timeout)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
         part = plan_verify(
             target,
             settings,

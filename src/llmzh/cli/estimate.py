@@ -26,6 +26,7 @@ from llmzh.cli._common import (
     quant_levels,
     reporting_errors,
     vram_option,
+    warn,
 )
 
 
@@ -33,6 +34,16 @@ class RuntimeChoice(StrEnum):
     transformers = "transformers"
     transformers_legacy = "transformers-legacy"
     llama_cpp = "llama.cpp"
+    vllm = "vllm"
+    ollama = "ollama"
+
+
+class KvCacheChoice(StrEnum):
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    q8_0 = "q8_0"
+    q4_0 = "q4_0"
 
 
 class FinetuneChoice(StrEnum):
@@ -50,7 +61,13 @@ Examples:
 * `llmzh estimate chatglm2-6b --ctx 32768 --prompt 30000` — a long document in one prompt
 * `llmzh estimate Qwen/Qwen2.5-14B-Instruct --quant q4_k_m` — any Hub repo (its config.json is fetched and cached)
 * `llmzh estimate glm-4-9b-chat --finetune qlora --seq 2048` — fine-tuning memory (a rough estimate)
-* `llmzh estimate yi-6b-chat --json` — the parts in bytes
+* `llmzh estimate yi-6b-chat --json` — the parts in bytes (`total_bytes` as nvidia-smi shows it, `allocated_bytes` as
+  torch.cuda.max_memory_allocated reports it)
+* `llmzh estimate Qwen/Qwen3.5-9B --quant bf16 --ctx 131072` — hybrid attention: KV cache of the 8 full-attention
+  layers only, plus the fixed state of the 24 linear ones
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --kv-cache q8_0` — llama.cpp with an 8-bit KV cache
+* `llmzh estimate qwen3-8b --runtime vllm --vram 24 --ctx 32768 --gpu 4090` — vLLM's KV pool, users, speed, command
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --runtime llama.cpp --vram 6 --ram 16` — how many layers -ngl
 
 Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
 """
@@ -74,8 +91,15 @@ def estimate(
         ),
     ] = None,
     ctx: Annotated[
-        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Tokens held in the KV cache (prompt + reply).")
-    ] = 2048,
+        int | None,
+        typer.Option(
+            "--ctx",
+            metavar="TOKENS",
+            min=1,
+            help="Tokens held in the KV cache (prompt + reply); default 2048 (vLLM, Ollama: their own default).",
+            show_default=False,
+        ),
+    ] = None,
     prompt: Annotated[
         int | None,
         typer.Option("--prompt", metavar="TOKENS", min=0, help="Prefill length (default: --ctx).", show_default=False),
@@ -85,8 +109,18 @@ def estimate(
         RuntimeChoice | None,
         typer.Option(
             "--runtime",
-            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits) or llama.cpp "
-            "(default for GGUF levels).",
+            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits), llama.cpp "
+            "(default for GGUF levels; with --vram/--ram: -ngl offload), vllm (KV pool and concurrency; needs "
+            "--vram) or ollama.",
+            show_default=False,
+        ),
+    ] = None,
+    kv_cache: Annotated[
+        KvCacheChoice | None,
+        typer.Option(
+            "--kv-cache",
+            help="KV-cache type: fp16/bf16 (default: the model's dtype; llama.cpp f16), q8_0/q4_0 (llama.cpp, "
+            "Ollama), fp8 (vLLM).",
             show_default=False,
         ),
     ] = None,
@@ -96,6 +130,43 @@ def estimate(
     ] = None,
     seq: Annotated[int, typer.Option("--seq", metavar="TOKENS", min=1, help="Training sequence length.")] = 512,
     vram: VramOpt = None,
+    ram: Annotated[
+        float | None,
+        typer.Option(
+            "--ram",
+            metavar="GB",
+            min=0,
+            help="RAM for the layers llama.cpp/Ollama keep on the CPU.",
+            show_default=False,
+        ),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu", metavar="NAME", help="GPU for the speed estimate (default: the detected one).", show_default=False
+        ),
+    ] = None,
+    gpu_memory_utilization: Annotated[
+        float | None,
+        typer.Option(
+            "--gpu-memory-utilization",
+            metavar="U",
+            min=0.01,
+            max=1.0,
+            help="vLLM's share of the card (default: vLLM's, 0.92 since v0.21).",
+            show_default=False,
+        ),
+    ] = None,
+    max_num_seqs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-num-seqs",
+            metavar="S",
+            min=1,
+            help="vLLM's sequences per batch (default: vLLM's).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -111,7 +182,7 @@ def estimate(
     InternLM, Yi, DeepSeek, BLOOM), models what the named runtime allocates, and is calibrated against the projects'
     published measurements (bench/estimate_accuracy.py). Published figures from the catalog are shown beside it.
     """
-    if prompt is not None and prompt > ctx:
+    if prompt is not None and prompt > (ctx or 2048):
         raise typer.BadParameter(
             f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
         )
@@ -126,12 +197,146 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
-        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+        serve = runtime is not None and runtime.value in ("vllm", "ollama")
+        if serve or (runtime is RuntimeChoice.llama_cpp and (limit is not None or ram is not None)):
+            assert runtime is not None
+            settings = (gpu_memory_utilization, max_num_seqs, kv_cache.value if kv_cache else None)
+            if ctx is not None:
+                _warn_context(target, ctx, language)
+            serve_ctx = ctx if runtime is not RuntimeChoice.llama_cpp else (ctx or 2048)
+            _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json, language)
+            return
+        ctx = ctx or 2048
+        _warn_context(target, ctx, language)
+        for line in _notes(target.arch, language):
+            warn(line)
+        kv = kv_cache.value if kv_cache else "model"
+        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, kv, limit, as_json, language)
+
+
+def _notes(arch: Any, lang: Any) -> list[str]:
+    """One line per thing a reader should know about how the config was read."""
+    from llmzh.i18n import t
+
+    lines = []
+    if arch.family == "unknown" and arch.model_type:
+        lines.append(t("est_llama_style", lang).format(mt=arch.model_type))
+    if arch.counted:
+        lines.append(t("est_counted", lang).format(what="; ".join(arch.counted)))
+    return lines
+
+
+def _serve(
+    target: Any,
+    levels: list[Any],
+    runtime: str,
+    ctx: int | None,
+    limit: float | None,
+    ram: float | None,
+    gpu_name: str | None,
+    settings: tuple[float | None, int | None, str | None],
+    as_json: bool,
+    lang: Any,
+) -> None:
+    """vLLM / llama.cpp offload / Ollama: the runtime's own memory model, speed and command (llmzh.runtimes)."""
+    from llmzh.errors import UsageError
+    from llmzh.estimate import GGUF_LEVELS
+    from llmzh.runtimes.gpus import find_gpu
+    from llmzh.runtimes.report import runtime_row
+
+    gpu = None
+    if gpu_name is not None:
+        gpu = find_gpu(gpu_name)
+        if gpu is None:
+            raise UsageError(f"unknown GPU {gpu_name!r}", hint="name it as sold, e.g. 4090, A100 80GB, M3 Max")
+    else:
+        from llmzh.hardware import detect
+
+        best = detect().best_gpu
+        gpu = find_gpu(best.name) if best is not None else None
+    wanted = levels or [q for q in target.levels if (q in GGUF_LEVELS) == (runtime != "vllm")]
+    if not wanted:
+        raise UsageError(f"{target.name} has no level {runtime} runs", hint="name one with --quant")
+    utilization, seqs, kv = settings
+    rows = []
+    for level in wanted:
+        rows.append(
+            runtime_row(
+                target.arch,
+                level,
+                runtime,  # type: ignore[arg-type]
+                repos=target.repos,
+                vram_bytes=int(limit * 2**30) if limit is not None else None,
+                ram_bytes=int(ram * 2**30) if ram is not None else None,
+                ctx=ctx,
+                gpu_memory_utilization=utilization,
+                max_num_seqs=seqs,
+                kv_cache=kv,
+                gpu=gpu,
+            )
+        )
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        sys.stdout.write(_serve_table(target.name, row, lang))
+
+
+def _serve_table(name: str, row: dict[str, Any], lang: Any) -> str:
+    """One level under a serving runtime: its figures as a two-column table, then its commands to copy."""
+    from llmzh.i18n import t
+    from llmzh.table import Column, render, terminal_width, use_colour
+
+    lines: list[tuple[str, str]] = []
+    for key, value in row.items():
+        if key in ("quant", "runtime", "ctx", "commands", "speed") or (key == "state_bytes_per_sequence" and not value):
+            continue
+        if key.endswith("_bytes"):
+            shown = _gb(value)
+        elif key == "fits":
+            shown = "✔" if value else "✘"
+        elif isinstance(value, int):
+            shown = f"{value:,}"
+        else:
+            shown = str(value)
+        lines.append((t(f"rt_{key}", lang), shown))
+    if "speed" in row:
+        speed = row["speed"]
+        prefill = t("rt_prefill", lang).format(tps=f"{speed['prefill_tps']:,}") if speed["prefill_tps"] else ""
+        value = t("rt_speed_value", lang).format(decode=speed["decode_tps"], prefill=prefill)
+        lines.append((t("rt_speed", lang).format(gpu=speed["gpu"]), value))
+    title = t("rt_title", lang).format(name=name, quant=row["quant"], runtime=row["runtime"], ctx=row["ctx"])
+    table = render(
+        [Column(""), Column("", "right")], lines, width=terminal_width(), colour=use_colour(sys.stdout), title=title
+    )
+    commands = "".join(f"  {runtime}: {command}\n" for runtime, command in row["commands"].items())
+    return table + (f"{t('rt_commands', lang)}\n{commands}" if commands else "")
+
+
+def _warn_context(target: Any, ctx: int, lang: Any) -> None:
+    """Above the native context the estimate still holds for the memory, but the model needs its extension method:
+    say so on stderr. Above the longest context the model supports at all, refuse."""
+    from llmzh.errors import UsageError
+    from llmzh.i18n import t
+
+    longest = target.max_context
+    if longest is not None and ctx > longest.value:
+        raise UsageError(
+            f"--ctx {ctx} is beyond the longest context {target.name} supports ({int(longest.value)} tokens)",
+            hint=f"use --ctx {int(longest.value)} or less",
+        )
+    native = target.native_ctx
+    if native is None or ctx <= native:
+        return
+    how = ""
+    if longest is not None and longest.condition is not None:
+        how = t("ctx_with_method", lang).format(method=longest.condition.get(lang))
+    warn(t("ctx_above_native", lang).format(model=target.name, native=native, ctx=ctx, how=how))
 
 
 def _target(
     name: str,
-    catalog: str | None,
+    catalog: list[str] | None,
     endpoint: str | None,
     mirror: str | None,
     token: str | None,
@@ -143,7 +348,7 @@ def _target(
     from llmzh.errors import LlmzhError, NotFoundError, UsageError
     from llmzh.fit import catalog_target, hub_target, model_arch
 
-    cat = load_catalog(catalog)
+    cat = load_catalog(added=catalog)
     try:
         match = find(cat, name)
     except NotFoundError:
@@ -190,21 +395,30 @@ def _inference(
     prompt: int | None,
     batch: int,
     runtime: RuntimeChoice | None,
+    kv_cache: str,
     limit: float | None,
     as_json: bool,
     lang: Any,
 ) -> None:
     from llmzh.errors import LlmzhError
-    from llmzh.estimate import estimate_inference
+    from llmzh.estimate import count_params, estimate_inference
+
+    params = count_params(target.arch)
 
     rows: list[dict[str, Any]] = []
     for level in levels:
         try:
             est = estimate_inference(
-                target.arch, level, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime.value if runtime else None
+                target.arch,
+                level,
+                ctx=ctx,
+                prompt=prompt,
+                batch=batch,
+                runtime=runtime.value if runtime else None,  # type: ignore[arg-type]  # vllm/ollama go to _serve
+                kv_cache=kv_cache,
             )
         except LlmzhError as error:
-            rows.append({"quant": level.value, "error": error.message})
+            rows.append({"quant": level.value, "error": error.message + (f" ({error.hint})" if error.hint else "")})
             continue
         published = target.published.get(level)
         total_gb = est.total_bytes / 2**30
@@ -215,14 +429,20 @@ def _inference(
                 "prompt": est.prompt,
                 "batch": est.batch,
                 "runtime": est.runtime,
+                "kv_cache": est.kv_cache,
                 "weights_bytes": est.weights_bytes,
                 "kv_cache_bytes": est.kv_cache_bytes,
+                "state_bytes": est.state_bytes,
                 "activation_bytes": est.activation_bytes,
                 "overhead_bytes": est.overhead_bytes,
                 "total_bytes": est.total_bytes,
+                "allocated_bytes": est.allocated_bytes,
+                "params": params.total,
+                "active_params": params.active,
+                "weights_include": list(target.arch.counted),
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
-                "published_gb": published.value if published is not None else None,
+                "published_gb": round(published.gib, 2) if published is not None else None,
                 "published_ctx": published.ctx if published is not None else None,
                 "fits": (total_gb <= limit) if limit is not None else None,
             }
@@ -250,7 +470,7 @@ def _inference(
             row["quant"],
             row["runtime"],
             _gb(row["weights_bytes"]),
-            _gb(row["kv_cache_bytes"]),
+            _gb(row["kv_cache_bytes"] + row["state_bytes"]),  # a hybrid model's fixed state sits with its cache
             _gb(row["activation_bytes"]),
             _gb(row["overhead_bytes"]),
             "≈" + _gb(row["total_bytes"]),

@@ -162,7 +162,7 @@ def list_(
 
         levels = quant_levels(quant)
         language = lang_of(lang)
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         filters = Filters(
             vram_gb=vram_gb,
             finetune=finetune,

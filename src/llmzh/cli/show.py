@@ -17,12 +17,15 @@ from llmzh.cli._common import (
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
+    VramOpt,
     app,
+    detect_budget,
     hub_settings,
     lang_of,
     print_json,
     reporting_errors,
     stdout_console,
+    vram_option,
     warn,
 )
 
@@ -36,7 +39,10 @@ Examples:
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
+* `llmzh show qwen3-8b --vram 24 --ctx 32768` — the vLLM / llama.cpp / Ollama commands sized for a 24 GB card
 """
+
+RUN_CTX = 4096  # context the printed commands are sized for when --ctx is not given (recommend's default)
 
 
 @app.command(epilog=SHOW_EPILOG)
@@ -54,22 +60,34 @@ def show(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    vram: VramOpt = None,
+    ctx: Annotated[
+        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context the printed commands are sized for.")
+    ] = RUN_CTX,
 ) -> None:
     """Show everything known about a project, model or variant: who made it, papers, data, licence, resources.
 
     Live figures for each Hub repo (downloads, likes, size, status) follow the card; they are cached for 24 h.
     If the Hub cannot be reached the card is still shown, with one line on stderr (exit 1 only with --strict).
     """
+    vram_choice = vram_option(vram)
     with reporting_errors():
         from llmzh.catalog import find, load_catalog, repo_index
         from llmzh.select import make_row
 
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         match = find(cat, name)
+        vram_gb = detect_budget().vram_gb if vram_choice == "auto" else vram_choice
+        project_entries = [e for e in cat.entries() if e.project.id == match.project.id]
+        run = _run_commands(project_entries, vram_gb if isinstance(vram_gb, float) else None, ctx)
         if as_json:
             from llmzh.render import to_jsonable
 
-            print_json(to_jsonable(match.project))
+            record = to_jsonable(match.project)
+            for model in record["models"]:
+                for variant in model["variants"]:
+                    variant["commands"] = run.get(variant["id"], {})
+            print_json(record)
             return
         from llmzh.cards import card
 
@@ -78,14 +96,59 @@ def show(
         )
         language = lang_of(lang)
         repos = repo_index(cat)
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
 
+        estimator = default_estimator(cat)  # memoized, and consistent with the published figures beside it
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
-        estimates = {e.variant.id: estimate_gb(e) for e in entries}
+        estimates = {e.variant.id: estimator(e, "inference") for e in entries}
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
+        _print_run(console, match, project_entries, run, ctx, vram_gb, language)
         _print_hub(console, cat, match, repos, settings, language, strict=strict)
+
+
+def _run_commands(entries: Any, vram_gb: float | None, ctx: int) -> dict[str, dict[str, str]]:
+    """Each variant's commands (llmzh.runtimes), sized for the card when one is given."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import commands_for
+
+    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
+    found = {}
+    for e in entries:
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
+        if cmds:
+            found[e.variant.id] = cmds
+    return found
+
+
+def _print_run(console: Any, match: Any, entries: Any, run: Any, ctx: int, vram_gb: Any, lang: Any) -> None:
+    """The commands of the variants shown, after the card."""
+    from rich.text import Text
+
+    from llmzh.i18n import t
+
+    shown = [e.variant.id for e in entries if e.variant.id in run and match.model in (None, e.model)]
+    if match.variant is not None:
+        shown = [v for v in shown if v == match.variant.id]
+    if not shown:
+        return
+    budget = f", {vram_gb:g} GB" if isinstance(vram_gb, float) else ""
+    console.print(Text("\n" + t("run_title", lang).format(ctx=ctx, vram=budget), style="bold cyan"))
+    for variant_id in shown:
+        console.print(Text(f"  {variant_id}", style="bold"))
+        for runtime, command in run[variant_id].items():
+            lines = command.splitlines()
+            console.print(Text(f"    {runtime}: {lines[0]}" if len(lines) == 1 else f"    {runtime}:"), soft_wrap=True)
+            for line in lines if len(lines) > 1 else []:
+                console.print(Text(f"      {line}"), soft_wrap=True)
 
 
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
