@@ -246,29 +246,46 @@ def _run_all(
         free = list(roots)
         running: dict[int, tuple[Mutant, Path, float]] = {}
         queue = list(jobs)
-        while queue or running:
-            while queue and free:
-                mutant, source = queue.pop(0)
-                root = free.pop()
-                running[_start(root, module, source, tests)] = (mutant, root, time.monotonic())
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid == 0:
-                now = time.monotonic()
-                for child, (mutant, root, started) in list(running.items()):
-                    if timeout is not None and now - started > timeout:
-                        os.killpg(child, signal.SIGKILL)
-                        os.waitpid(child, 0)
-                        del running[child]
-                        free.append(root)
-                        yield mutant, "timeout", now - started
-                time.sleep(0.05)
-                continue
-            if pid not in running:
-                continue
-            mutant, root, started = running.pop(pid)
-            free.append(root)
-            code = os.waitstatus_to_exitcode(status)
-            yield mutant, "survived" if code == 0 else "killed", time.monotonic() - started
+        try:
+            yield from _drain(module, tests, queue, running, free, timeout)
+        finally:  # interrupted (Ctrl-C): stop what is still running before the copies are removed
+            for child in running:
+                os.killpg(child, signal.SIGKILL)
+                os.waitpid(child, 0)
+
+
+def _drain(
+    module: Path,
+    tests: list[str],
+    queue: list[tuple[Mutant, str]],
+    running: dict[int, tuple[Mutant, Path, float]],
+    free: list[Path],
+    timeout: float | None,
+) -> Iterator[tuple[Mutant, str, float]]:
+    """Keep every free copy busy with the next mutant; reap runs as they end or pass the timeout."""
+    while queue or running:
+        while queue and free:
+            mutant, source = queue.pop(0)
+            root = free.pop()
+            running[_start(root, module, source, tests)] = (mutant, root, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = time.monotonic()
+            for child, (mutant, root, started) in list(running.items()):
+                if timeout is not None and now - started > timeout:
+                    os.killpg(child, signal.SIGKILL)
+                    os.waitpid(child, 0)
+                    del running[child]
+                    free.append(root)
+                    yield mutant, "timeout", now - started
+            time.sleep(0.05)
+            continue
+        if pid not in running:
+            continue
+        mutant, root, started = running.pop(pid)
+        free.append(root)
+        code = os.waitstatus_to_exitcode(status)
+        yield mutant, "survived" if code == 0 else "killed", time.monotonic() - started
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ GOOD_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE), "--lang", "en"])
+    result = runner.invoke(app, [*args, "--lang", "en"], env={"LLMZH_CATALOG": str(FIXTURE)})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -354,7 +354,7 @@ def test_a_password_in_the_endpoint_is_never_printed(fakehub: FakeHub) -> None:
     host = fakehub.url.removeprefix("http://")
     endpoint = f"http://someone:s3cretpw@{host}"
     for args in (["download", "demo/x", "--endpoint", endpoint], ["show", "glm-demo", "--endpoint", endpoint]):
-        result = runner.invoke(app, [*args, "--catalog", str(FIXTURE), "--lang", "en"])
+        result = runner.invoke(app, [*args, "--lang", "en"], env={"LLMZH_CATALOG": str(FIXTURE)})
         assert "s3cretpw" not in result.output
         assert host in result.output  # the host is named; only the password is withheld
     code, out, err = run("show", "glm-demo", "--endpoint", "ftp://someone:s3cretpw@example.org")
@@ -400,7 +400,7 @@ def test_an_unexpected_exception_is_one_line_without_secrets(monkeypatch: pytest
         "Hint: run with LLMZH_DEBUG=1 for details\n"
     )
     monkeypatch.setenv("LLMZH_DEBUG", "1")
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE)])
+    result = runner.invoke(app, ["list"], env={"LLMZH_CATALOG": str(FIXTURE)})
     assert isinstance(result.exception, RuntimeError)  # the traceback, on request
 
 

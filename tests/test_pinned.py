@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -36,6 +37,7 @@ projects:
   - id: est-0.5b
     name: Est-0.5B
     format: full
+    tasks: [chat]
     architecture:
       source: https://example.org/e/config.json
       config: {model_type: qwen2, num_hidden_layers: 24, hidden_size: 896, intermediate_size: 4864,
@@ -73,8 +75,19 @@ def entry(catalog: Catalog, variant_id: str) -> Entry:
     return next(e for e in catalog.entries() if e.variant.id == variant_id)
 
 
+def invoke(*args: str) -> object:
+    """Run llmzh; `--catalog PATH` here replaces the built-in catalog (LLMZH_CATALOG) instead of adding to it."""
+    argv = list(args)
+    env = {}
+    if "--catalog" in argv:
+        at = argv.index("--catalog")
+        env["LLMZH_CATALOG"] = argv[at + 1]
+        del argv[at : at + 2]
+    return runner.invoke(app, argv, env=env)
+
+
 def cli_json(*args: str) -> list[dict[str, object]]:
-    result = runner.invoke(app, [*args, "--json"])
+    result: Any = invoke(*args, "--json")
     assert result.exit_code == 0, result.stderr
     data: list[dict[str, object]] = json.loads(result.stdout)
     return data
@@ -92,7 +105,7 @@ def test_list_shows_a_larger_estimate_for_a_longer_context(estimated: Path) -> N
     # at least the KV cache of the 30720 more tokens, computed by hand from the config
     assert grown >= (32768 - 2048) * KV_BYTES_PER_TOKEN / GiB - 0.01
     assert short["est-0.5b-cpu"]["vram_gb"] is None  # a CPU mode is never given a GPU estimate
-    result = runner.invoke(app, ["list", "--catalog", str(estimated), "--ctx", "32768", "--lang", "en"])
+    result: Any = invoke("list", "--catalog", str(estimated), "--ctx", "32768", "--lang", "en")
     line = next(line for line in result.stdout.splitlines() if line.startswith("est-0.5b-bf16"))
     assert f"≈{long['est-0.5b-bf16']['vram_gb']:.1f} GB" in line or "≈" in line.split()[2]
 
@@ -132,9 +145,10 @@ def test_list_estimates_are_the_estimate_commands_totals(estimated: Path) -> Non
 def test_code_fingerprint_covers_the_estimator_code() -> None:
     import zlib
 
+    here = Path(fit.__file__)
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
-        crc = zlib.crc32((Path(fit.__file__).with_name(name)).read_bytes(), crc)
+    for file in (here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))):
+        crc = zlib.crc32(file.read_bytes(), crc)
     assert fit._code_fingerprint() == crc
 
 
@@ -391,10 +405,10 @@ def test_ties_are_broken_by_date_then_downloads_then_id(tmp_path: Path) -> None:
             f"""  - id: {name}
     name: {name}
     format: full
+    tasks: [chat]
     release_date: {{value: {date}, source: https://example.org/t}}
-    scores: {{ceval: {{value: 50, source: https://example.org/t}}}}
     variants:
-    - {{id: {name}-fp16, quant: fp16, repo: org/{name}, vram_gb: {{value: 4, ctx: 4096, source: https://example.org/t}}}}
+    - {{id: {name}-fp16, quant: fp16, repo: org/{name}, vram_gb: {{value: 4, unit: GB, ctx: 4096, source: https://example.org/t}}}}
 """
         )
     text = (
@@ -436,11 +450,12 @@ projects:
   - id: lv-7b
     name: Lv-7B
     format: full
+    tasks: [chat]
     variants:
-    - {id: lv-awq-a, quant: awq, repo: org/a, vram_gb: {value: 6, ctx: 4096, source: https://example.org/l}}
-    - {id: lv-gptq-b, quant: gptq-int4, repo: org/b, vram_gb: {value: 5, ctx: 4096, source: https://example.org/l}}
-    - {id: lv-awq-c, quant: awq, repo: org/c, vram_gb: {value: 5, ctx: 4096, source: https://example.org/l}}
-    - {id: lv-bf16, quant: bf16, repo: org/d, vram_gb: {value: 9, ctx: 4096, source: https://example.org/l}}
+    - {id: lv-awq-a, quant: awq, repo: org/a, vram_gb: {value: 6, unit: GB, ctx: 4096, source: https://example.org/l}}
+    - {id: lv-gptq-b, quant: gptq-int4, repo: org/b, vram_gb: {value: 5, unit: GB, ctx: 4096, source: https://example.org/l}}
+    - {id: lv-awq-c, quant: awq, repo: org/c, vram_gb: {value: 5, unit: GB, ctx: 4096, source: https://example.org/l}}
+    - {id: lv-bf16, quant: bf16, repo: org/d, vram_gb: {value: 9, unit: GB, ctx: 4096, source: https://example.org/l}}
 """
 
 
@@ -458,14 +473,16 @@ def test_the_best_level_of_a_model_wins_then_the_most_room(tmp_path: Path, vram:
     assert pick.entry.variant.id == expected
 
 
-def test_scored_models_rank_above_unscored_ones_and_a_mean_of_two_scores(rank: Catalog) -> None:
+def test_models_with_a_shared_benchmark_rank_above_the_others(rank: Catalog) -> None:
     picks = recommend(rank, vram_gb=16, ram_gb=None, ctx=4096, estimator=lambda e, p: None)
-    assert [(p.entry.model.id, p.score) for p in picks] == [
-        ("beta-6b", 85.0),
-        ("alpha-7b", 81.0),  # (80 + 82) / 2
-        ("gamma-1b", None),  # newer than gamma-2b
-        ("gamma-2b", None),
+    assert [(p.entry.model.id, p.standing.benchmarks) for p in picks] == [
+        ("beta-6b", ("C-Eval",)),  # 85 against alpha's 80 on the one benchmark both publish
+        ("alpha-7b", ("C-Eval",)),  # though older than the gammas
+        ("gamma-1b", ()),  # no benchmark: newer first
+        ("gamma-2b", ()),
     ]
+    beta, alpha = picks[0].standing.strength, picks[1].standing.strength
+    assert beta is not None and alpha is not None and beta > 0 > alpha
 
 
 @pytest.mark.parametrize(
@@ -498,6 +515,8 @@ def test_pick_json_carries_the_reasons(rank: Catalog) -> None:
         "tight": True,
         "ceval": 80,
         "cmmlu": 82,
+        "strength": None,  # a Pick made by hand carries no standing
+        "rank_basis": {"benchmarks": [], "games": 0, "opponents": 0},
         "release_date": "2024-09-01",
         "downloads": 1234,
         "commercial": "free",
