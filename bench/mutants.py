@@ -9,8 +9,8 @@ printed with their line, function and change, to be pinned by a test or shown eq
     python bench/mutants.py src/llmzh/fit.py --tests tests/test_pinned.py tests/test_estimate.py
     python bench/mutants.py src/llmzh/hub.py --tests tests/test_hub.py --jobs 2 --sample 80
 
-Nothing in the tree is touched: every worker imports a private copy of the package (PYTHONPATH first, no
-bytecode written) where the mutant replaces the module. POSIX only: tests run in a process forked after pytest,
+Nothing in the tree is touched: every worker runs a private copy of the package and the tests (first on the path,
+no bytecode written) where the mutant replaces the module. POSIX only: tests run in a process forked after pytest,
 typer, rich, yaml and huggingface_hub are imported, so each mutant costs its tests, not the start-up. Mutants
 are independent, so `--jobs N` runs N at once; `--timeout` bounds each run (default: 3 x the unmutated run + 10 s).
 No pass/fail exit status beyond errors of the script itself; the score is printed.
@@ -203,10 +203,16 @@ def _warm_imports() -> None:
 
 
 def _worker_copy(base: Path, index: int) -> Path:
-    """A private copy of src/llmzh (no bytecode) and a link to data/, as the package finds them in a checkout."""
+    """A private checkout: src/llmzh and tests/ copied as they are now (no bytecode), pyproject.toml for pytest's
+    settings, links to the data and documents the tests read. Editing the tree while mutants run changes nothing."""
     root = base / f"w{index}"
-    shutil.copytree(PACKAGE, root / "src" / "llmzh", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "data").symlink_to(ROOT / "data")
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(PACKAGE, root / "src" / "llmzh", ignore=skip)
+    shutil.copytree(ROOT / "tests", root / "tests", ignore=skip)
+    shutil.copy2(ROOT / "pyproject.toml", root / "pyproject.toml")
+    for name in ("data", "docs", "README.md", "bench"):
+        if (ROOT / name).exists():
+            (root / name).symlink_to(ROOT / name)
     return root
 
 
@@ -224,7 +230,7 @@ def _start(root: Path, module: Path, source: str, tests: list[str]) -> int:
             os.dup2(null, 2)
         sys.dont_write_bytecode = True
         sys.path.insert(0, str(root / "src"))
-        os.chdir(ROOT)
+        os.chdir(root)
         import pytest
 
         # Plugins imported before the fork (anyio, by huggingface_hub) cannot be rewritten: harmless here.
