@@ -604,3 +604,16 @@ def test_memoized_estimates_are_used_and_a_tampered_memo_is_recomputed(estimated
         memo.write_text(json.dumps({**stored, "value": bad}), encoding="utf-8")
         assert fit.default_estimator(catalog, 4096)(bf16, "inference") == first  # refused, recomputed
     assert fit.default_estimator(catalog, 8192)(bf16, "inference") != first  # keyed by the context
+
+
+def test_list_commercial_drops_rows_with_known_vram_whose_licence_forbids_it() -> None:
+    rows = cli_json("list", "--catalog", str(RANK), "--vram", "16", "--commercial")
+    assert [r["id"] for r in rows] == [
+        "gamma-1b-bf16",
+        "gamma-2b-bf16",
+        "alpha-7b-awq",
+        "alpha-7b-gptq-int8",
+        "alpha-7b-bf16",
+    ]
+    everything = [r["id"] for r in cli_json("list", "--catalog", str(RANK), "--vram", "16")]
+    assert {"beta-6b-fp16", "beta-6b-int4"} <= set(everything)  # research-only: fits, but not for commercial use
