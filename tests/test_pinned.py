@@ -617,3 +617,12 @@ def test_list_commercial_drops_rows_with_known_vram_whose_licence_forbids_it() -
     ]
     everything = [r["id"] for r in cli_json("list", "--catalog", str(RANK), "--vram", "16")]
     assert {"beta-6b-fp16", "beta-6b-int4"} <= set(everything)  # research-only: fits, but not for commercial use
+
+
+@pytest.mark.parametrize(("ctx", "fits"), [(None, True), (2047, True), (2048, True), (2049, False)])
+def test_a_model_holds_its_context_length_and_no_more(small: Catalog, ctx: int | None, fits: bool) -> None:
+    from llmzh.select import fits_context
+
+    glm = entry(small, "glm-demo-int4")  # context_length 2048
+    assert fits_context(glm, ctx) is fits
+    assert fits_context(entry(small, "vicuna-demo-7b"), 10**6) is True  # unknown context: not ruled out
