@@ -626,3 +626,12 @@ def test_a_model_holds_its_context_length_and_no_more(small: Catalog, ctx: int |
     glm = entry(small, "glm-demo-int4")  # context_length 2048
     assert fits_context(glm, ctx) is fits
     assert fits_context(entry(small, "vicuna-demo-7b"), 10**6) is True  # unknown context: not ruled out
+
+
+def test_pick_json_rounds_the_benchmark_strength_to_three_places(rank: Catalog) -> None:
+    beta = recommend(rank, vram_gb=16, ram_gb=None, ctx=4096, estimator=lambda e, p: None)[0]
+    strength = beta.standing.strength
+    assert strength is not None and strength != round(strength, 3)  # more digits than shown
+    data = pick_json(1, beta, {})
+    assert data["strength"] == round(strength, 3) and len(str(data["strength"]).split(".")[1]) == 3
+    assert data["rank_basis"] == {"benchmarks": ["C-Eval"], "games": 1, "opponents": 1}
