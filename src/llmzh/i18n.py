@@ -75,6 +75,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "unknown_ram_title": ("内存未知（不计为可运行）", "RAM unknown (never counted as fitting)"),
     "variants": ("版本", "Variants"),
     "hub": ("Hugging Face Hub 实时数据", "Live figures from the Hugging Face Hub"),
+    "modelscope_live": ("ModelScope（魔搭社区）实时数据", "Live figures from ModelScope"),
+    "ms_repo": ("ModelScope 仓库", "ModelScope repo"),
+    "source_fallback": (
+        "{host}：{why}；改用 ModelScope（{endpoint}）（用 --source hf 可坚持用 Hugging Face）",
+        "{host}: {why}; using ModelScope ({endpoint}) instead (--source hf to insist)",
+    ),
+    "ms_downloads": ("下载量", "Downloads"),
     "hub_status": ("状态", "Status"),
     "hub_downloads": ("30天下载", "DL/30d"),
     "hub_likes": ("点赞", "Likes"),
@@ -111,6 +118,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ft_adapter": ("适配器", "Adapter"),
     "ft_grads": ("梯度与优化器状态", "Gradients + optimizer"),
     "ft_act_ckpt": ("激活（梯度检查点）", "Activations (checkpointing)"),
+    "ft_step": ("优化器步额外（大于激活时取它）", "Optimizer step (counts if larger)"),
     "ft_total": ("合计", "Total"),
     "ft_total_ckpt": ("合计（梯度检查点）", "Total (checkpointing)"),
     "rt_title": (

@@ -15,10 +15,12 @@ from llmzh.cli._common import (
     LangOpt,
     MirrorOpt,
     OfflineOpt,
+    SourceOpt,
     TimeoutOpt,
     TokenOpt,
     VramOpt,
     app,
+    choose_source,
     detect_budget,
     hub_settings,
     lang_of,
@@ -175,6 +177,7 @@ def estimate(
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
     offline: OfflineOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """Estimate peak GPU memory as weights + KV cache + activations + overhead, from the model's architecture.
 
@@ -189,7 +192,7 @@ def estimate(
     vram_choice = vram_option(vram)
     with reporting_errors():
         levels = quant_levels(quant)
-        target = _target(name, catalog, endpoint, mirror, token, timeout, offline)
+        target = _target(name, catalog, endpoint, mirror, token, timeout, offline, source)
         limit = vram_choice if isinstance(vram_choice, float) else None
         if vram_choice == "auto":
             limit = detect_budget().vram_gb
@@ -342,6 +345,7 @@ def _target(
     token: str | None,
     timeout: float,
     offline: bool,
+    source: str | None = None,
 ) -> Any:
     """A catalog model (its config facts), or else a Hub repo (its config.json, fetched through the hub module)."""
     from llmzh.catalog import entries_of, find, load_catalog
@@ -356,10 +360,10 @@ def _target(
             raise
         found = next((m for m in _repo_matches(cat, name)), None)
         if found is None:
-            from llmzh.hub import fetch_config
+            from llmzh.source import fetch_config as source_config
 
             settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
-            return hub_target(name, fetch_config(name, settings))
+            return hub_target(name, source_config(name, choose_source(source, settings, token=token).settings))
         match = found
     if match.model is None:
         models = match.project.models
@@ -508,6 +512,7 @@ def _finetune(
         "activation_bytes": est.activation_bytes,
         "activation_checkpointed_bytes": est.activation_checkpointed_bytes,
         "overhead_bytes": est.overhead_bytes,
+        "optimizer_step_bytes": est.step_bytes,
         "total_bytes": est.total,
         "total_checkpointed_bytes": est.total_checkpointed,
         "rough": True,
@@ -527,6 +532,7 @@ def _finetune(
         (t("ft_grads", lang), _gb(est.grads_optimizer_bytes)),
         (t("est_act", lang), _gb(est.activation_bytes)),
         (t("ft_act_ckpt", lang), _gb(est.activation_checkpointed_bytes)),
+        (t("ft_step", lang), _gb(max(est.step_bytes, 0))),
         (t("est_overhead", lang), _gb(est.overhead_bytes)),
         (t("ft_total", lang), "≈" + _gb(est.total)),
         (t("ft_total_ckpt", lang), "≈" + _gb(est.total_checkpointed)),

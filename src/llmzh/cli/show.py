@@ -14,11 +14,13 @@ from llmzh.cli._common import (
     MirrorOpt,
     OfflineOpt,
     RefreshOpt,
+    SourceOpt,
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
     VramOpt,
     app,
+    choose_source,
     detect_budget,
     hub_settings,
     lang_of,
@@ -39,6 +41,7 @@ Examples:
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
+* `llmzh show qwen2.5-7b-instruct --source modelscope` — live figures from ModelScope (modelscope.cn)
 * `llmzh show qwen3-8b --vram 24 --ctx 32768` — the vLLM / llama.cpp / Ollama commands sized for a 24 GB card
 """
 
@@ -60,6 +63,7 @@ def show(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    source: SourceOpt = None,
     vram: VramOpt = None,
     ctx: Annotated[
         int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context the printed commands are sized for.")
@@ -105,7 +109,12 @@ def show(
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
         _print_run(console, match, project_entries, run, ctx, vram_gb, language)
-        _print_hub(console, cat, match, repos, settings, language, strict=strict)
+        chosen = choose_source(source, settings, token=token, refresh=refresh)
+        if chosen.source == "modelscope":
+            from llmzh.source import modelscope_index
+
+            repos = modelscope_index(cat)
+        _print_hub(console, cat, match, repos, chosen.settings, language, strict=strict)
 
 
 def _run_commands(entries: Any, vram_gb: float | None, ctx: int) -> dict[str, dict[str, str]]:
@@ -155,11 +164,14 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     """The live Hub table after the card, the disagreements it reveals, and one stderr line if anything failed."""
     from rich.text import Text
 
+    from llmzh import modelscope
     from llmzh.audit import hub_disagreements
     from llmzh.cards import hub_table
     from llmzh.catalog import entries_of
     from llmzh.hub import failure_summary, fetch_infos, require_ok
     from llmzh.i18n import t
+
+    on_modelscope = isinstance(settings, modelscope.MsSettings)
 
     entries = entries_of(cat, match)
     roles: dict[str, str] = {}
@@ -168,17 +180,27 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         if repo:
             roles.setdefault(repo, "")
         base = entry.model.base_weights
-        if base is not None and base.repo:
+        if base is not None and base.repo and not on_modelscope:
             roles.setdefault(base.repo, t("base_role", lang))
     if not roles:
         return
-    infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.shown_endpoint})", style="bold cyan"))
-    console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
-    notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
+    infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)(roles, settings)
+    title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
+    console.print(Text(f"\n{title}  ({settings.shown_endpoint})", style="bold cyan"))
+    labels = {r: v for r, v in roles.items() if v}
+    console.print(
+        hub_table([infos[r] for r in roles], labels, lang, source=modelscope.SOURCE if on_modelscope else "hf")
+    )
+    # The catalog's facts are the Hugging Face repos'; ModelScope's copies are not compared with them.
+    notes = [
+        n
+        for e in entries
+        if repos.get(e.variant.id) and not on_modelscope
+        for n in hub_disagreements(e, infos[repos[e.variant.id]])
+    ]
     for entry in entries:
         base = entry.model.base_weights
-        if base is not None and base.repo and infos[base.repo].status == "gone":
+        if base is not None and base.repo and base.repo in infos and infos[base.repo].status == "gone":
             others = ", ".join(base.alternatives) or "none recorded"
             notes.append(f"base weights {base.repo} are gone from the Hub; alternatives in the catalog: {others}")
     if notes:
