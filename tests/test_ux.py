@@ -568,3 +568,28 @@ def test_missing_values_print_one_way() -> None:
     code, out, _ = run("show", "glm-demo", "--offline", "--catalog", str(FIXTURE))
     row = next(line for line in out.splitlines() if line.startswith("glm-demo-cpu"))
     assert "—" in row and " - " not in row
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["list", "--sort", "foo"], "错误：--sort 的值无效：'foo' 不是可选值之一"),
+        (["list", "--nope"], "错误：没有这个选项：--nope"),
+        (["list", "--ctx", "abc"], "错误：--ctx 的值无效：'abc' 不是有效的整数。"),
+        (["show"], "错误：缺少参数 NAME。"),
+        (["bogus"], "错误：没有命令 bogus。"),
+    ],
+)
+def test_the_parsers_own_usage_errors_in_zh(args: list[str], expected: str) -> None:
+    """Typer's usage errors (an unknown option, a bad choice) through the real entry point, as a user sees them."""
+    import subprocess
+    import sys
+
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "LLMZH_LANG": "en"}
+    result = subprocess.run(
+        [sys.executable, "-m", "llmzh", "--lang", "zh", *args], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected) and english_sentences(result.stderr) == [], result.stderr
+    english = subprocess.run([sys.executable, "-m", "llmzh", *args], capture_output=True, text=True, env=env)
+    assert english.returncode == 2 and "错误" not in english.stderr  # English stays Typer's own
