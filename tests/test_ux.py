@@ -96,6 +96,7 @@ def test_an_empty_name_is_a_usage_error(command: list[str]) -> None:
         ("https://hf-mirror.com/01-ai/Yi-6B-Chat", "01-ai/Yi-6B-Chat", "huggingface"),
         ("https://www.modelscope.cn/models/qwen/Qwen2.5-7B-Instruct/summary", "qwen/Qwen2.5-7B-Instruct", "modelscope"),
         ("  Qwen/Qwen2.5-7B-Instruct ", "Qwen/Qwen2.5-7B-Instruct", None),
+        ("https://modelscope.cn/models/%E6%9F%90%E7%BB%84%E7%BB%87/model-7b/files", "某组织/model-7b", "modelscope"),
     ],
 )
 def test_pasted_model_pages_become_repo_ids(pasted: str, repo: str, source: str | None) -> None:
