@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakehub import FakeHub
-from fakemodelscope import FakeModelScope
+from fakemodelscope import FakeModelScope, Stalled
 from typer.testing import CliRunner
 
 from llmzh import modelscope as ms
@@ -266,6 +267,59 @@ def test_5xx_is_one_line(qwen: FakeModelScope) -> None:
     result = run("download", REPO, "--source", "modelscope")
     assert result.exit_code == 1
     assert result.stderr == f"Error: {REPO}: {qwen.url[7:]} answered HTTP 503\n"
+
+
+def logged(server: FakeModelScope, pattern: str, log: Callable[[], list[Any]]) -> list[Any]:
+    """`log()` once it holds an entry for every request the server received on `pattern` (read never early)."""
+    import fnmatch
+    from urllib.parse import urlsplit
+
+    deadline = time.monotonic() + 30
+    while True:
+        asked = [r for r in server.requests if fnmatch.fnmatchcase(urlsplit(r.path).path, pattern)]
+        entries = log()
+        if len(entries) >= len(asked):
+            return entries
+        assert time.monotonic() < deadline, f"{len(asked)} requests, {len(entries)} logged"
+        time.sleep(0.01)
+
+
+def stalls_over(server: FakeModelScope, pattern: str) -> list[Stalled]:
+    """The server's stall log, once every request it received on `pattern` has ended its stall."""
+    return logged(server, pattern, lambda: server.stalled)
+
+
+@pytest.mark.parametrize("pattern", ["/openapi/v1/models/*", "/api/v1/models/*/repo/files"])
+def test_timeout_bounds_a_modelscope_call_retries_included(qwen: FakeModelScope, pattern: str) -> None:
+    qwen.stall(pattern, 10, times=None)  # answers after 10 s, to whoever is still there
+    result = run("download", REPO, "--source", "modelscope", "--dry-run", "--timeout", "0.5")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {REPO}: {qwen.url[7:]} did not answer within 0.5 s\n"
+    # One request, abandoned by the client at the deadline: no retry got a timeout of its own.
+    assert stalls_over(qwen, pattern) == [Stalled(pattern.replace("*", REPO, 1), hung_up=True)]
+
+
+def test_timeout_bounds_show_and_estimate_too(qwen: FakeModelScope) -> None:
+    qwen.add_repo("someone/qwen-tune", {"config.json": FILES["config.json"]})
+    qwen.stall("/api/v1/models/*/repo", 10, times=None)  # the config.json file
+    result = run("estimate", "someone/qwen-tune", "--source", "modelscope", "--timeout", "0.5")
+    assert result.exit_code == 1 and "did not answer within 0.5 s" in result.stderr
+    assert stalls_over(qwen, "/api/v1/models/*/repo") == [Stalled("/api/v1/models/someone/qwen-tune/repo", True)]
+    qwen.stall("/openapi/v1/models/*", 10, times=None)
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", "--timeout", "0.5")
+    assert result.exit_code == 0, result.stderr
+    assert "did not answer within 0.5 s" in result.stdout + result.stderr
+    assert [s.hung_up for s in stalls_over(qwen, "/openapi/v1/models/*")] == [True, True]
+
+
+def test_a_transfer_silent_for_longer_than_the_timeout_is_resumed(qwen: FakeModelScope) -> None:
+    qwen.stall_file(WEIGHTS, 300_000, 10)  # then the rest, to whoever is still there
+    result = run("download", REPO, "--source", "modelscope", "--timeout", "0.5", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    transfers = logged(qwen, f"/{REPO}/*/{WEIGHTS}", lambda: file_gets(qwen, WEIGHTS))
+    assert [(t.range, t.dropped) for t in transfers] == [(None, True), ("bytes=300000-", False)]
+    assert qwen.stalled == [Stalled(WEIGHTS, hung_up=True)]
+    assert (snapshot() / WEIGHTS).read_bytes() == FILES[WEIGHTS]
 
 
 def test_404_names_the_repo_and_the_page(fakems: FakeModelScope) -> None:
