@@ -504,6 +504,47 @@ def test_estimate_reads_config_json_from_modelscope(qwen: FakeModelScope) -> Non
     assert "someone/qwen-tune" in result.stdout
 
 
+# ---------------------------------------------------------------- doctor
+
+
+def test_doctor_asks_modelscope_and_says_where_its_token_comes_from(qwen: FakeModelScope) -> None:
+    from urllib.parse import urlsplit
+
+    result = run("doctor", "--timeout", "2", env={"MODELSCOPE_API_TOKEN": SECRET})
+    assert result.exit_code == 0, result.stderr
+    section = result.stdout.split("\nModelScope\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert section[0].startswith(f"  endpoint: {qwen.url} — answers (HTTP ") and section[0].endswith(" ms)")
+    assert section[1:] == ["  token: MODELSCOPE_API_TOKEN"]
+    assert SECRET not in result.stdout + result.stderr
+    assert [urlsplit(r.path).path for r in qwen.requests] == ["/openapi/v1/models"]  # asked, with the client
+    data = json.loads(run("doctor", "--json", "--timeout", "2").stdout)
+    assert (data["modelscope_endpoint"], data["modelscope_ok"], data["modelscope_token"]) == (qwen.url, True, "not set")
+    assert {c["name"]: c["path"] for c in data["caches"]}["modelscope"] == str(ms.cache_root())
+
+
+def test_doctor_in_chinese_when_modelscope_does_not_answer(qwen: FakeModelScope) -> None:
+    qwen.stall("/openapi/v1/models", 10)
+    result = run("doctor", "--timeout", "0.5", env={"LLMZH_LANG": "zh"})
+    assert result.exit_code == 0, result.stderr
+    assert f"ModelScope（魔搭社区）\n  地址: {qwen.url} — 无法访问 (" in result.stdout
+    assert "did not answer within 0.5 s)\n  token: 未设置\n" in result.stdout
+    assert stalls_over(qwen, "/openapi/v1/models") == [Stalled("/openapi/v1/models", hung_up=True)]
+
+
+def test_doctor_counts_a_stored_login_for_modelscope_cn_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelscope_hub import HubConfig
+    from modelscope_hub.constants import COOKIES_FILE_NAME
+
+    credentials = HubConfig(token="").credentials_dir
+    credentials.mkdir(parents=True)
+    (credentials / COOKIES_FILE_NAME).write_bytes(b"")  # only its presence is looked at, never its contents
+    assert json.loads(run("doctor", "--json", "--offline").stdout)["modelscope_token"] == "not set"  # another host
+    monkeypatch.delenv("MODELSCOPE_ENDPOINT")
+    data = json.loads(run("doctor", "--json", "--offline").stdout)
+    assert (data["modelscope_endpoint"], data["modelscope_token"]) == ("https://modelscope.cn", "stored login")
+    assert data["modelscope_detail"] == "offline mode: not tried"
+
+
 # ---------------------------------------------------------------- the boundary
 
 

@@ -337,6 +337,48 @@ def fetch_infos(repos: Iterable[str], settings: MsSettings) -> dict[str, HubInfo
     return results
 
 
+# ---------------------------------------------------------------- doctor
+
+
+def ping(settings: MsSettings) -> tuple[bool, str]:
+    """Whether the endpoint answers HTTP at all (any status counts), and how fast; never raises for network errors.
+
+    One page of one model from the OpenAPI model list, within `settings.timeout`, retries included.
+    """
+    from modelscope_hub import errors
+
+    api = _api(settings)
+    start = time.monotonic()
+    try:
+        with _quiet(), _bounded(api, settings):
+            api.openapi.list_models(page_size=1)
+        status: object = 200
+    except errors.APIError as error:  # an answer all the same
+        status = error.status_code or "?"
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the answer
+        try:
+            _, message = describe_failure(error, settings)
+        except Exception:  # noqa: BLE001 - describe_failure re-raises what it does not know
+            message = f"cannot reach {settings.host} ({type(error).__name__})"
+        return False, message
+    return True, f"HTTP {status} in {(time.monotonic() - start) * 1000:.0f} ms"
+
+
+def token_source(settings: MsSettings) -> str:
+    """Where the ModelScope token comes from ("--token", TOKEN_ENV, "stored login" or "not set"); never its value.
+
+    `modelscope login`'s saved login counts for modelscope.cn only, the one endpoint llmzh lets it reach.
+    """
+    if settings.token:
+        return TOKEN_ENV if settings.token == os.environ.get(TOKEN_ENV) else "--token"
+    if settings.endpoint != DEFAULT_ENDPOINT:
+        return "not set"
+    from modelscope_hub import HubConfig
+    from modelscope_hub.constants import COOKIES_FILE_NAME
+
+    return "stored login" if (HubConfig(token="").credentials_dir / COOKIES_FILE_NAME).is_file() else "not set"
+
+
 # ---------------------------------------------------------------- listing, local state
 
 

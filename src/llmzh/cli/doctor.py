@@ -15,6 +15,7 @@ from llmzh.cli._common import (
     TokenOpt,
     app,
     hub_settings,
+    lang_of,
     print_json,
     reporting_errors,
 )
@@ -38,8 +39,8 @@ def doctor(
     timeout: TimeoutOpt = 5.0,
     offline: OfflineOpt = False,
 ) -> None:
-    """Show the detected GPUs and RAM, the Hub endpoint in use and whether it answers, cache locations and sizes,
-    whether a token is set (never its value), and the versions of the libraries involved."""
+    """Show the detected GPUs and RAM, the Hub and ModelScope endpoints and whether they answer, cache locations and
+    sizes, whether a token is set for each (never its value), and the versions of the libraries involved."""
     with reporting_errors():
         from llmzh.doctor import gather, report_json
 
@@ -72,6 +73,7 @@ def _text(report: Any) -> str:
     state = "answers" if report.endpoint_ok else "does not answer"
     lines.append(f"  endpoint: {report.endpoint} — {state} ({report.endpoint_detail})")
     lines.append(f"  token: {report.token}")
+    lines += _modelscope_lines(report, lang_of(None))
     lines += ["", "Caches"]
     for cache in report.caches:
         size = human_bytes(cache.bytes) if cache.bytes is not None else "not created yet"
@@ -80,3 +82,14 @@ def _text(report: Any) -> str:
     for package, version in report.versions.items():
         lines.append(f"  {package} {version or 'not installed'}")
     return "\n".join(lines) + "\n"
+
+
+def _modelscope_lines(report: Any, lang: Any) -> list[str]:
+    """The ModelScope section, in the user's language (LLMZH_LANG, else the locale)."""
+    from llmzh.i18n import t
+
+    state = t("doctor_answers" if report.modelscope_ok else "doctor_no_answer", lang)
+    token = report.modelscope_token
+    shown = t(f"token_{token}", lang) if token in ("stored login", "not set") else token
+    endpoint = f"{report.modelscope_endpoint} — {state} ({report.modelscope_detail})"
+    return ["", t("doctor_ms", lang), f"  {t('doctor_endpoint', lang)}: {endpoint}", f"  token: {shown}"]
