@@ -485,6 +485,21 @@ def test_show_and_list_live_carry_labelled_modelscope_figures(qwen: FakeModelSco
     assert quantized["downloads"] is None  # ModelScope's id is the model's default weights only
 
 
+def test_the_missing_figures_line_names_modelscope(qwen: FakeModelScope) -> None:
+    qwen.fail_next("/openapi/v1/models/*", 503, times=None)
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope")
+    assert result.exit_code == 0, result.stderr
+    line = f"ModelScope: 1 repo(s) without fresh figures: {qwen.url[7:]} answered HTTP 503"
+    assert line in result.stderr.splitlines()
+    result = run("list", "--live", "--strict", "--source", "modelscope")
+    assert result.exit_code == 1
+    error, hint = result.stderr.splitlines()[-2:]
+    assert error.startswith("Error: ModelScope: ") and error.endswith(
+        f" without fresh figures: {qwen.url[7:]} answered HTTP 503"
+    )
+    assert hint == "Hint: retry later, check MODELSCOPE_ENDPOINT, or drop --strict"
+
+
 def test_estimate_reads_config_json_from_modelscope(qwen: FakeModelScope) -> None:
     config = {
         "model_type": "qwen2",
