@@ -309,7 +309,7 @@ def test_timeout_bounds_show_and_estimate_too(qwen: FakeModelScope) -> None:
     result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", "--timeout", "0.5")
     assert result.exit_code == 0, result.stderr
     assert "did not answer within 0.5 s" in result.stdout + result.stderr
-    assert [s.hung_up for s in stalls_over(qwen, "/openapi/v1/models/*")] == [True, True]
+    assert {s.hung_up for s in stalls_over(qwen, "/openapi/v1/models/*")} == {True}  # one per repo shown
 
 
 def test_a_transfer_silent_for_longer_than_the_timeout_is_resumed(qwen: FakeModelScope) -> None:
@@ -399,8 +399,8 @@ def test_a_redirect_to_another_host_never_carries_the_token(qwen: FakeModelScope
     result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", env={"MODELSCOPE_API_TOKEN": SECRET})
     assert result.exit_code == 0, result.stderr
     elsewhere = [r for r in qwen.requests if r.headers.get("host", "").startswith("localhost")]
-    assert [r.path for r in elsewhere] == [f"/info/{REPO}"]
-    assert SECRET not in json.dumps(elsewhere[0].headers)
+    assert f"/info/{REPO}" in [r.path for r in elsewhere]  # with the quantized variants' repos
+    assert all(r.path.startswith("/info/") and SECRET not in json.dumps(r.headers) for r in elsewhere)
     assert any(SECRET in r.headers.get("authorization", "") for r in qwen.requests if "/openapi/" in r.path)
 
 
@@ -464,9 +464,31 @@ def test_source_from_the_environment_and_bad_values(qwen: FakeModelScope) -> Non
 
 
 def test_a_variant_without_a_modelscope_id_says_what_to_type(fakems: FakeModelScope) -> None:
-    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "gptq-int4", "--source", "modelscope")
+    # The source that lists Qwen2.5's quantized repos on ModelScope names another repo for this one.
+    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "awq", "--source", "modelscope")
     assert result.exit_code == 1
-    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-gptq-int4" in result.stderr
+    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-awq" in result.stderr
+    assert fakems.requests == []
+
+
+QUANTIZED = "qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
+
+
+def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeModelScope) -> None:
+    qwen.add_repo(QUANTIZED, {"config.json": b"{}", WEIGHTS: payload(2000, "int4")}, downloads=77)
+    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "gptq-int4", "--source", "modelscope", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (snapshot(QUANTIZED) / WEIGHTS).read_bytes() == payload(2000, "int4")
+    assert not snapshot(REPO).exists()
+    listed = run("list", "--json", "--live", "--source", "modelscope")
+    assert listed.exit_code == 0, listed.stderr
+    rows = {r["id"]: r for r in json.loads(listed.stdout)}
+    fields = ("repo", "modelscope", "modelscope_repo", "downloads")
+    assert [tuple(rows[f"qwen2.5-0.5b-instruct-{q}"][f] for f in fields) for q in ("bf16", "gptq-int4", "awq")] == [
+        ("Qwen/Qwen2.5-0.5B-Instruct", REPO, REPO, 1234),
+        ("Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4", REPO, QUANTIZED, 77),
+        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, None, None),
+    ]
 
 
 # ---------------------------------------------------------------- show, list --live, estimate
@@ -482,15 +504,17 @@ def test_show_and_list_live_carry_labelled_modelscope_figures(qwen: FakeModelSco
     rows = {r["id"]: r for r in json.loads(result.stdout) if r["modelscope"] == REPO}
     row, quantized = rows["qwen2.5-0.5b-instruct-bf16"], rows["qwen2.5-0.5b-instruct-gptq-int4"]
     assert row["live_source"] == "modelscope" and row["downloads"] == 1234 and row["hub_status"] == "ok"
-    assert quantized["downloads"] is None  # ModelScope's id is the model's default weights only
+    assert quantized["downloads"] is None  # the model's id names its default weights; the quantized repo is another
 
 
 def test_the_missing_figures_line_names_modelscope(qwen: FakeModelScope) -> None:
     qwen.fail_next("/openapi/v1/models/*", 503, times=None)
     result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope")
     assert result.exit_code == 0, result.stderr
-    line = f"ModelScope: 1 repo(s) without fresh figures: {qwen.url[7:]} answered HTTP 503"
-    assert line in result.stderr.splitlines()
+    (line,) = [line for line in result.stderr.splitlines() if "without fresh figures" in line]
+    assert line.startswith("ModelScope: ") and line.endswith(
+        f" repo(s) without fresh figures: {qwen.url[7:]} answered HTTP 503"
+    )
     result = run("list", "--live", "--strict", "--source", "modelscope")
     assert result.exit_code == 1
     error, hint = result.stderr.splitlines()[-2:]

@@ -181,7 +181,7 @@ def list_(
         from llmzh.fit import default_estimator
 
         selection = select(cat, filters, estimator=default_estimator(cat, ctx))
-        repos = repo_index(cat)
+        repos = hub_repos = repo_index(cat)  # `repos`: where live figures are asked (ModelScope's ids with it)
         infos: dict[str, Any] | None = None
         live_source: dict[str, str] = {}
         if live or sort in LIVE_SORTS:
@@ -209,7 +209,7 @@ def list_(
 
             print_json(
                 [
-                    row_json(r, repos[r.id])
+                    row_json(r, hub_repos[r.id])
                     | (live_json(infos.get(repos[r.id] or "")) | live_source if infos is not None else {})
                     for r in [*rows, *unknown]
                 ]
