@@ -111,6 +111,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "est_total": ("合计（估算）", "Total (est.)"),
     "est_published": ("项目公布", "Published"),
     "est_fits": ("能否放入 {gb} GB", "Fits {gb} GB"),
+    "est_fits_ram": ("能否放入 {gb} GB 内存", "Fits {gb} GB RAM"),
     "est_title": (
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",
@@ -125,6 +126,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ft_adapter": ("适配器", "Adapter"),
     "ft_grads": ("梯度与优化器状态", "Gradients + optimizer"),
     "ft_act_ckpt": ("激活（梯度检查点）", "Activations (checkpointing)"),
+    "ft_step": ("优化器步额外（大于激活时取它）", "Optimizer step (counts if larger)"),
     "ft_total": ("合计", "Total"),
     "ft_total_ckpt": ("合计（梯度检查点）", "Total (checkpointing)"),
     "rt_title": (
