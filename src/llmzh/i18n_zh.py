@@ -122,6 +122,11 @@ MESSAGES: dict[str, str] = {
     "Hub: {n} repo(s) without fresh figures: {reasons} — showing {m} from the cache (stale)": (
         "Hub：{n} 个仓库没有取到最新数据：{reasons}——其中 {m} 个显示缓存（已过期）"
     ),
+    "ModelScope: {n} repo(s) without fresh figures: {reasons}": "ModelScope：{n} 个仓库没有取到最新数据：{reasons}",
+    "ModelScope: {n} repo(s) without fresh figures: {reasons} — showing {m} from the cache (stale)": (
+        "ModelScope：{n} 个仓库没有取到最新数据：{reasons}——其中 {m} 个显示缓存（已过期）"
+    ),
+    "retry later, check MODELSCOPE_ENDPOINT, or drop --strict": "稍后重试，检查 MODELSCOPE_ENDPOINT，或去掉 --strict",
     "{summary}; cells it could not fill show —": "{summary}；未能获取的单元格显示为 —",
     "{host} did not answer within {s} s": "{host} 在 {s} 秒内没有响应",
     "cannot reach {host} ({reason})": "无法连接 {host}（{reason}）",
@@ -298,8 +303,8 @@ HELP: dict[str, str] = {
     "Exit 1 if any Hub request fails.": "任何 Hub 请求失败时以退出码 1 结束。",
     "GPU memory in GB, or 'auto' to read this machine's GPUs (free memory counts).": "显存 GB 数（可写 8、8GB、8 GiB），或 auto 读取本机 GPU（按空闲显存）。",
     # doctor
-    "Show the detected GPUs and RAM, the Hub endpoint in use and whether it answers, cache locations and sizes, whether a token is set (never its value), and the versions of the libraries involved.": (
-        "显示检测到的 GPU 和内存、正在使用的 Hub 地址及其能否访问、缓存位置和大小、是否设置了 token（从不显示其值），以及相关库的版本。"
+    "Show the detected GPUs and RAM, the Hub and ModelScope endpoints and whether they answer, cache locations and sizes, whether a token is set for each (never its value), and the versions of the libraries involved.": (
+        "显示检测到的 GPU 和内存、Hub 与 ModelScope 的地址及能否访问、缓存位置和大小、各自是否设置了 token（从不显示其值），以及相关库的版本。"
     ),
     "what llmzh sees on this machine": "llmzh 在本机看到的情况",
     "does the mirror answer from here?": "从这里能否访问镜像？",
