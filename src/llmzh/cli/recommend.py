@@ -223,7 +223,8 @@ def _downloads(
     offline: bool,
 ) -> Any:
     """Downloads per variant from the Hub: fetched with --live, else whatever the cache already holds."""
-    from llmzh.hub import failure_summary, fetch_infos, read_cached
+    from llmzh.hub import failure_summary, fetch_infos
+    from llmzh.repoinfo import read_cached
 
     settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
     wanted = sorted({r for r in repos.values() if r})
