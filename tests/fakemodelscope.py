@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from fakehub import RecordedRequest, Transfer, _chunks, _parse_range, sha256_hex
+from fakehub import RecordedRequest, Transfer, _chunks, send_body_head, sha256_hex
 
 __all__ = ["FakeModelScope", "MsRepo", "Stalled"]
 
@@ -443,23 +443,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self, method: str, path: str, content: bytes, extra: Mapping[str, str] | None = None) -> None:
         content = self.fake._corrupt.get(path, content)
-        total, start, end, status = len(content), 0, len(content) - 1, 200
-        headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", **(extra or {})}
         range_header = self.headers.get("Range")
-        if range_header and self.fake.support_range:
-            parsed = _parse_range(range_header, total)
-            if parsed is None:
-                self._send(416, b"", {"Content-Range": f"bytes */{total}"})
-                return
-            (start, end), status = parsed, 206
-            headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-        length = max(0, end - start + 1)
-        self.send_response(status)
-        for key, value in {**headers, "Content-Length": str(length)}.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if method == "HEAD":
+        head = send_body_head(self, method, len(content), extra or {}, support_range=self.fake.support_range)
+        if head is None:
             return
+        status, start, length = head
         drop = self.fake._take(self.fake._drops, lambda d: d[0] == path)
         limit = length if drop is None else min(length, drop[1])
         pause = self.fake._take(self.fake._body_stalls, lambda s: s[0] == path and s[1] < limit)
