@@ -1,11 +1,13 @@
 """Accuracy of llmzh.estimate against published GPU-memory measurements of Chinese LLMs.
 
-Runs the estimator on every row of bench/data/vram-measurements.yaml under the row's own conditions, taking each
-model's config.json only from catalog files (data/models.yaml and any --catalog), and prints the rows used and
-skipped, the mean absolute percentage error (MAPE), the worst over- and under-estimate and the error per family, for
-inference and for fine-tuning. It reports figures; it has no pass/fail exit code.
+Runs the estimator on every row of bench/data/vram-measurements.yaml (the calibration set) under the row's own
+conditions, taking each model's config.json only from catalog files (data/models.yaml and any --catalog), and prints
+the rows used and skipped, the mean absolute percentage error (MAPE), the worst over- and under-estimate and the error
+per family, for inference and for fine-tuning. Then it does the same, reported apart, for
+bench/data/vram-validation.yaml: published figures of families new to the catalog that no constant was tuned on.
+It reports figures; it has no pass/fail exit code.
 
-    python bench/estimate_accuracy.py [--catalog PATH]... [--subset N] [--rows]
+    python bench/estimate_accuracy.py [--catalog PATH]... [--subset N] [--rows] [--validation PATH]
 
 Conventions (bench/README.md explains each):
 * "GB", "G" and "GiB" are read as GiB (2**30 bytes): the tables come from PyTorch, whose figures are
@@ -53,6 +55,7 @@ from llmzh.schema import Quant  # noqa: E402
 GiB = 1 << 30
 MiB = 1 << 20
 DEFAULT_MEASUREMENTS = ROOT / "bench" / "data" / "vram-measurements.yaml"
+DEFAULT_VALIDATION = ROOT / "bench" / "data" / "vram-validation.yaml"
 DEFAULT_CATALOG = ROOT / "data" / "models.yaml"
 
 # A chat turn when the source states no lengths ("runs the example code"): a 512-token prompt and a 512-token answer.
@@ -70,6 +73,8 @@ PRECISION: dict[str, Quant | None] = {
     "bf16 / fp16": Quant.BF16,
     "gptq-int4": Quant.GPTQ_INT4,
     "gptq-int8": Quant.GPTQ_INT8,
+    "awq-int4": Quant.AWQ,
+    "fp8": Quant.FP8,
     "awq": Quant.AWQ,
     "int8 (bitsandbytes)": Quant.BNB_INT8,
     "nf4 (bitsandbytes)": Quant.BNB_NF4,
@@ -99,7 +104,9 @@ ALLOCATED_SOURCES = ("QwenLM/",)
 # Sources whose figures are the loaded model, without generation: compared with weights_bytes (+ the CUDA context
 # unless the figure is a torch allocation). Baichuan2's before/after-quantization table states no generation
 # conditions and its figures equal the weights (README_EN bf16 14.0 vs 13.98 GiB computed; 8bits 8.0 vs 7.95).
-WEIGHTS_ONLY_SOURCES = ("baichuan-inc/Baichuan2:README",)
+# The Qwen2.5-VL README's "Minimum VRAM requirements" are "theoretical minimum" figures from accelerate's model size
+# estimator: parameters x bytes per parameter, no generation.
+WEIGHTS_ONLY_SOURCES = ("baichuan-inc/Baichuan2:README", "QwenLM/Qwen3-VL:README.md")
 WEIGHTS_ONLY_NOTES = ("load only", "仅加载", "Loading Model", "parameters only", "仅占用")
 ALLOCATED_WEIGHTS_SOURCES = ("QwenLM/", "baichuan-inc/Baichuan2:README")
 
@@ -145,12 +152,15 @@ class Finetune:
     attention: Attention = "flash"
     batch: int = 1  # micro batch when the row states none
     seq: int = 256  # source length when the row states none
+    zero2: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-2 (reduce_bucket_size 2e8)
 
 
+ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
 FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # QwenLM/Qwen finetune.py: lora_r 64 on c_attn, c_proj, w1, w2; the scripts pass --gradient_checkpointing;
-    # README: "Flash attention 2 is applied".
-    ("QwenLM/Qwen:README.md", Finetune(64, "all", True)),
+    # README: "Flash attention 2 is applied". finetune_lora_single_gpu.sh runs --bf16 without DeepSpeed (AMP);
+    # finetune_qlora_single_gpu.sh (--fp16) and finetune_ds.sh (full) pass --deepspeed finetune/ds_config_zero2.json.
+    ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"))),
     # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, max_output_length 512, gradient_checkpointing_enable(); SDPA.
     ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa")),
     # THUDM/ChatGLM2-6B ptuning/train.sh: target 128, pre_seq_len 128; main.py gradient_checkpointing_enable().
@@ -272,9 +282,13 @@ def _quant(row: Mapping[str, Any], target: Target) -> Quant | str:
 def _family_label(arch: Arch, repo: str) -> str:
     name = repo.split("/")[-1].lower()
     for prefix, label in (
+        ("qwen3.5", "Qwen3.5"),
+        ("qwen3", "Qwen3"),
+        ("qwen2.5-vl", "Qwen2.5-VL"),
         ("qwen2.5", "Qwen2.5"),
         ("qwen1.5", "Qwen1.5"),
         ("qwen", "Qwen (1st gen)"),
+        ("glm-4", "GLM-4"),
         ("chatglm3", "ChatGLM3"),
         ("chatglm2", "ChatGLM2"),
         ("chatglm", "ChatGLM-6B"),
@@ -444,6 +458,7 @@ def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: 
         train_embeddings=emb,
         prefix_len=settings.prefix_len,
         attention=settings.attention,
+        zero2_bucket=ZERO2_REDUCE_BUCKET if method in settings.zero2 else None,
     )
     estimate = (est.total_checkpointed if settings.checkpointing else est.total) / GiB
     error, raw = _compare(estimate, _published_gib(row), row)
@@ -488,24 +503,7 @@ def report(title: str, results: Sequence[Result], out: list[str], *, rows: bool)
         out.extend("  " + _describe(r) for r in sorted(results, key=lambda r: r.index))
 
 
-def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--catalog", action="append", type=Path, default=[], help="extra catalog file (repeatable)")
-    parser.add_argument("--no-default-catalog", action="store_true", help="do not read data/models.yaml")
-    parser.add_argument("--measurements", type=Path, default=DEFAULT_MEASUREMENTS)
-    parser.add_argument("--subset", type=int, default=None, metavar="N", help="use only the first N measurement rows")
-    parser.add_argument("--rows", action="store_true", help="print every inference and fine-tuning row")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-
-    rows: list[Mapping[str, Any]] = yaml.safe_load(args.measurements.read_text(encoding="utf-8"))
-    if args.subset is not None:
-        rows = rows[: args.subset]
-    paths = ([] if args.no_default_catalog else [DEFAULT_CATALOG]) + list(args.catalog)
-    warnings: list[str] = []
-    outcome = evaluate(rows, load_targets(paths, warnings))
-
-    out = [f"measurement rows: {len(rows)}; catalogs: {', '.join(map(str, paths))}"]
-    out.extend(f"warning: {w}" for w in warnings)
+def _report_set(outcome: Outcome, out: list[str], *, rows: bool, prefix: str = "") -> None:
     out.append(
         f"used: {len(outcome.inference)} inference, {len(outcome.finetune)} fine-tuning, "
         f"{len(outcome.weights_only)} weights-only, {len(outcome.apart)} reported apart; "
@@ -517,11 +515,45 @@ def main(argv: Iterable[str] | None = None) -> int:
     for why, indices in sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         shown = ", ".join(map(str, indices[:12])) + (" ..." if len(indices) > 12 else "")
         out.append(f"  skipped {len(indices):3d}: {why}  [rows {shown}]")
-    report("inference", outcome.inference, out, rows=args.rows)
-    report("fine-tuning", outcome.finetune, out, rows=args.rows)
-    report("weights-only figures (compared with weights_bytes; not in the MAPE)", outcome.weights_only, out, rows=True)
-    report("reported apart (not in the MAPE)", outcome.apart, out, rows=True)
+    report(f"{prefix}inference", outcome.inference, out, rows=rows)
+    report(f"{prefix}fine-tuning", outcome.finetune, out, rows=rows)
+    report(
+        f"{prefix}weights-only figures (compared with weights_bytes; not in the MAPE)",
+        outcome.weights_only,
+        out,
+        rows=True,
+    )
+    report(f"{prefix}reported apart (not in the MAPE)", outcome.apart, out, rows=True)
     out.extend(f"  apart because: {why}" for why in sorted({n for r in outcome.apart for n in r.notes}))
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--catalog", action="append", type=Path, default=[], help="extra catalog file (repeatable)")
+    parser.add_argument("--no-default-catalog", action="store_true", help="do not read data/models.yaml")
+    parser.add_argument("--measurements", type=Path, default=DEFAULT_MEASUREMENTS)
+    parser.add_argument("--subset", type=int, default=None, metavar="N", help="use only the first N measurement rows")
+    parser.add_argument("--rows", action="store_true", help="print every inference and fine-tuning row")
+    parser.add_argument(
+        "--validation", type=Path, default=DEFAULT_VALIDATION, help="validation rows, reported apart ('' to skip)"
+    )
+    args = parser.parse_args(list(argv) if argv is not None else None)
+
+    rows: list[Mapping[str, Any]] = yaml.safe_load(args.measurements.read_text(encoding="utf-8"))
+    if args.subset is not None:
+        rows = rows[: args.subset]
+    paths = ([] if args.no_default_catalog else [DEFAULT_CATALOG]) + list(args.catalog)
+    warnings: list[str] = []
+    targets = load_targets(paths, warnings)
+    out = [f"catalogs: {', '.join(map(str, paths))}"]
+    out.extend(f"warning: {w}" for w in warnings)
+    out.append(f"== CALIBRATION SET {args.measurements.name}: {len(rows)} rows")
+    _report_set(evaluate(rows, targets), out, rows=args.rows)
+    if args.validation is not None and args.validation.is_file():
+        checks: list[Mapping[str, Any]] = yaml.safe_load(args.validation.read_text(encoding="utf-8"))
+        out.append("")
+        out.append(f"== VALIDATION SET {args.validation.name}: {len(checks)} rows (no constant is tuned on these)")
+        _report_set(evaluate(checks, targets), out, rows=args.rows, prefix="validation ")
     print("\n".join(out))
     return 0
 

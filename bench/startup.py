@@ -1,7 +1,8 @@
-"""Start-up cost of `llmzh list --vram 6` against the floor `python -c "import typer, rich.table, yaml"`.
+"""Start-up cost of `llmzh list --vram 6` and `llmzh estimate qwen2.5-7b-instruct` against the floor
+`python -c "import typer, rich.table, yaml"`.
 
-Runs both interleaved (so machine noise hits both alike) and prints the medians and their ratio.
-Target (issue 2): ratio <= 1.3.
+Runs them interleaved (so machine noise hits all alike) and prints the medians and their ratios.
+Targets (issues 2 and 11): each ratio <= 1.3.
 
     python bench/startup.py [--runs 15]
 """
@@ -44,17 +45,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     floor_cmd = [sys.executable, "-c", "import typer, rich.table, yaml"]
-    list_cmd = [*_llmzh(), "list", "--vram", "6"]
-    _time(floor_cmd), _time(list_cmd)  # warm the page cache and .pyc files
-    floor, tool = [], []
+    commands = {
+        "list --vram 6": [*_llmzh(), "list", "--vram", "6"],
+        "estimate qwen2.5-7b-instruct": [*_llmzh(), "estimate", "qwen2.5-7b-instruct"],
+    }
+    _time(floor_cmd)  # warm the page cache and .pyc files
+    for cmd in commands.values():
+        _time(cmd)
+    floor: list[float] = []
+    tools: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         floor.append(_time(floor_cmd))
-        tool.append(_time(list_cmd))
-    f, t = statistics.median(floor), statistics.median(tool)
+        for name, cmd in commands.items():
+            tools[name].append(_time(cmd))
+    f = statistics.median(floor)
     print(f"runs (interleaved):                 {args.runs}")
     print(f"floor  python -c 'import typer, rich.table, yaml'  median {f * 1000:7.1f} ms")
-    print(f"llmzh  list --vram 6                              median {t * 1000:7.1f} ms")
-    print(f"ratio  llmzh / floor: {t / f:.2f}   (target <= 1.30)")
+    for name, times in tools.items():
+        t = statistics.median(times)
+        print(f"llmzh  {name:<42} median {t * 1000:7.1f} ms   ratio {t / f:.2f}   (target <= 1.30)")
 
 
 if __name__ == "__main__":

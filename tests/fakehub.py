@@ -257,6 +257,8 @@ class FakeHub:
 
     def __init__(self, *, start: bool = True) -> None:
         self._lock = threading.RLock()
+        self._bodies_done = threading.Condition(self._lock)  # notified when a file body's Transfer is recorded
+        self._bodies_in_flight = 0
         self._request_ids = itertools.count(1)
         self._wake = threading.Event()
         self._repos: dict[tuple[str, str], FakeRepo] = {}
@@ -281,6 +283,7 @@ class FakeHub:
         self.support_range: bool = True
         self.lfs_redirect: bool = True
         self.tree_page_size: int = 1000
+        self.resolve_headers: dict[str, str] = {}  # added to (or overriding) every file answer's headers
 
     # -- lifecycle ---------------------------------------------------------------------------------------------------
 
@@ -580,8 +583,13 @@ class FakeHub:
 
     @property
     def transfers(self) -> list[Transfer]:
-        """Copy of the file bodies sent so far (hub and CDN)."""
-        with self._lock:
+        """Copy of the file bodies sent so far (hub and CDN).
+
+        Waits (up to 10 s) for bodies still being sent to be logged: a client can have read a whole body before the
+        server thread that sent it records the transfer, so reading at once would race with that thread.
+        """
+        with self._bodies_done:
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)
             return list(self._transfers)
 
     def reset_requests(self) -> None:
@@ -998,7 +1006,12 @@ class _Handler(BaseHTTPRequestHandler):
         commit = self._commit_or_error(repo, revision)
         if commit is None:
             return
-        base_headers = {"X-Repo-Commit": commit, "Vary": "Origin, Accept-Encoding", "Access-Control-Allow-Origin": "*"}
+        base_headers = {
+            "X-Repo-Commit": commit,
+            "Vary": "Origin, Accept-Encoding",
+            "Access-Control-Allow-Origin": "*",
+            **self.hub.resolve_headers,
+        }
         if repo.gated and path not in _EXEMPT_FROM_GATING:
             token = self._token()
             if token is None or token not in repo.access_tokens:
@@ -1025,6 +1038,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "X-Linked-Etag": f'"{f.sha256}"',
                 "X-Linked-Size": str(f.size),
                 "ETag": f'"{f.blob_id}"',
+                **self.hub.resolve_headers,
             }
             if self.hub.lfs_redirect:
                 location = (
@@ -1034,9 +1048,9 @@ class _Handler(BaseHTTPRequestHandler):
                 body = f"Found. Redirecting to {location}".encode()
                 self._send(302, body, {**lfs_headers, "Location": location}, content_type="text/plain; charset=utf-8")
                 return
-            self._serve_file(method, f, {**lfs_headers, "ETag": f'"{f.sha256}"'})
+            self._serve_file(method, f, {**lfs_headers, "ETag": f'"{f.sha256}"', **self.hub.resolve_headers})
             return
-        self._serve_file(method, f, {**base_headers, "ETag": f'"{f.blob_id}"'})
+        self._serve_file(method, f, {**base_headers, "ETag": f'"{f.blob_id}"', **self.hub.resolve_headers})
 
     def _route_cdn(self, method: str, segs: list[str]) -> None:
         if len(segs) >= 2 and segs[0] == "cdn-lfs" and method in ("GET", "HEAD"):
@@ -1082,6 +1096,8 @@ class _Handler(BaseHTTPRequestHandler):
         limit = length if drop is None else min(length, max(0, drop[0]))
         sent = 0
         dropped = False
+        with self.hub._lock:
+            self.hub._bodies_in_flight += 1
         try:
             for chunk in _chunks(f.content, start, start + limit):
                 self.wfile.write(chunk)
@@ -1092,9 +1108,12 @@ class _Handler(BaseHTTPRequestHandler):
             if drop is not None and limit < length:
                 dropped = True
         finally:
-            self.hub._record_transfer(
-                Transfer(method, self.path, f.path, status, range_header, length, sent, dropped or sent < length)
-            )
+            with self.hub._bodies_done:
+                self.hub._record_transfer(
+                    Transfer(method, self.path, f.path, status, range_header, length, sent, dropped or sent < length)
+                )
+                self.hub._bodies_in_flight -= 1
+                self.hub._bodies_done.notify_all()
         if dropped:
             self._kill_connection(reset=drop[1] if drop is not None else False)
 

@@ -362,14 +362,24 @@ def test_gone_repo_and_unknown_revision(glm: FakeHub) -> None:
     assert dl("glm-demo", "--revision", "v1", "--quiet").exit_code == 0
 
 
-@pytest.mark.parametrize("hostile", ["../escape.bin", "/etc/escape.bin", "a/../../escape.bin", "C:\\escape.bin"])
-def test_a_path_that_would_escape_the_destination_is_refused(fakehub: FakeHub, tmp_path: Path, hostile: str) -> None:
+@pytest.mark.parametrize(
+    ("hostile", "why"),
+    [
+        ("../escape.bin", "'..' segment"),
+        ("/etc/escape.bin", "absolute"),
+        ("a/../../escape.bin", "'..' segment"),
+        ("C:\\escape.bin", "absolute"),
+    ],
+)
+def test_a_path_that_would_escape_the_destination_is_refused(
+    fakehub: FakeHub, tmp_path: Path, hostile: str, why: str
+) -> None:
     fakehub.add_repo("evil/repo", {"config.json": b"{}", hostile: b"x" * 10})
     target = tmp_path / "a" / "b"
     result = dl("evil/repo", "--local-dir", str(target))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"Error: refusing evil/repo: the Hub lists file paths that would escape the destination: {hostile}\n"
+        f"Error: refusing evil/repo: the Hub lists file paths that cannot be written safely: '{hostile}' ({why})\n"
     )
     assert fakehub.transfers == [] and not target.exists()
     assert not list(tmp_path.rglob("escape.bin"))

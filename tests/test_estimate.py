@@ -18,7 +18,6 @@ from llmzh.estimate import (
     GGUF_LEVELS,
     Arch,
     EstimateError,
-    _gguf_matrix_type,
     arch_from_config,
     count_params,
     default_runtime,
@@ -29,6 +28,7 @@ from llmzh.estimate import (
     sensible_levels,
     weight_bytes,
 )
+from llmzh.estimate.weights import _gguf_matrix_type
 from llmzh.schema import Quant
 
 GiB = 1 << 30
@@ -320,8 +320,9 @@ def test_missing_key_names_key_and_family() -> None:
     [
         ({"hidden_size": 4096}, "no model_type.*num_attention_heads"),
         ({**LLAMA_7B, "model_type": 7}, "model_type"),
-        ({**LLAMA_7B, "model_type": "mamba"}, "mamba"),
-        ({**QWEN2_5_7B, "num_experts": 64}, "mixture-of-experts"),
+        ({**QWEN2_5_7B, "num_experts": 64}, "qwen2 config is missing 'num_experts_per_tok'"),
+        ({**LLAMA_7B, "num_hidden_layers": 1e30}, "'num_hidden_layers' = 1e\\+30 is beyond any real model"),
+        ({**LLAMA_7B, "vocab_size": float("inf")}, "'vocab_size' must be a positive whole number"),
         ({**LLAMA_7B, "hidden_size": "4096"}, "hidden_size"),
         ({**LLAMA_7B, "tie_word_embeddings": "yes"}, "tie_word_embeddings"),
         ({**YI_6B, "num_key_value_heads": 5}, "multiple"),
@@ -691,6 +692,12 @@ def test_benchmark_runs_on_a_fixture(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert bench.main([*args, "--subset", "2"]) == 0
     assert "== inference: 2 rows" in capsys.readouterr().out
 
+    assert bench.main([*args, "--subset", "1", "--validation", str(rows)]) == 0
+    out = capsys.readouterr().out
+    calibration, validation = out.split("== VALIDATION SET")
+    assert "== inference: 1 rows" in calibration
+    assert "(no constant is tuned on these)" in validation and "== validation inference: 3 rows" in validation
+
 
 def test_benchmark_reads_units_and_rounded_requirements() -> None:
     bench = _bench()
@@ -711,3 +718,6 @@ def test_shipped_measurements_keep_header_and_sources() -> None:
     assert text.startswith("# vram-measurements.yaml") and "Record counts by source" in text
     rows = yaml.safe_load(text)
     assert len(rows) == 321 and all(row["source"] for row in rows)
+    text = (ROOT / "bench" / "data" / "vram-validation.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# vram-validation.yaml - VALIDATION set")
+    assert all(row["source"] and row["memory_unit"] for row in yaml.safe_load(text))

@@ -35,7 +35,14 @@ REQUIRED = {
     "activation_bytes",
     "overhead_bytes",
     "total_bytes",
+    "allocated_bytes",
+    "state_bytes",
+    "kv_cache",
+    "params",
+    "active_params",
+    "weights_include",
 }
+CONFIGS = Path(__file__).parent / "fixtures" / "configs"
 
 
 def estimate_json(*args: str) -> list[dict[str, object]]:
@@ -50,8 +57,10 @@ def test_catalog_model_levels_parts_and_published_figures() -> None:
     assert [r["quant"] for r in rows][:4] == ["bf16", "gptq-int8", "gptq-int4", "awq"]
     for row in rows:
         assert REQUIRED <= row.keys()
-        parts = ("weights_bytes", "kv_cache_bytes", "activation_bytes", "overhead_bytes")
+        parts = ("weights_bytes", "kv_cache_bytes", "state_bytes", "activation_bytes", "overhead_bytes")
         assert row["total_bytes"] == sum(row[k] for k in parts)  # type: ignore[misc]
+        # no CUDA context (512 MiB) nor allocator slack in what torch.cuda.max_memory_allocated reports
+        assert row["total_bytes"] - row["allocated_bytes"] >= 512 << 20  # type: ignore[operator]
     bf16 = rows[0]
     assert bf16["ctx"] == 2048 and bf16["prompt"] == 2048 and bf16["batch"] == 1
     assert bf16["runtime"] == "transformers" and bf16["published_gb"] == 14.38
@@ -103,6 +112,49 @@ def test_hub_repo_config_is_fetched_and_cached(fakehub: FakeHub) -> None:
     assert fakehub.count("GET", "*config.json") == 1  # cached
 
 
+def test_qwen3_5_from_the_hub_hybrid_cache_and_whole_checkpoint(fakehub: FakeHub) -> None:
+    fakehub.add_repo("Qwen/Qwen3.5-9B", {"config.json": (CONFIGS / "qwen3.5-9b.json").read_bytes()})
+    result = runner.invoke(
+        app, ["estimate", "Qwen/Qwen3.5-9B", "--quant", "bf16", "--ctx", "131072", "--json", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["kv_cache_bytes"] == 131072 * 8 * 2 * 4 * 256 * 2  # the 8 full-attention layers only: 4 GiB
+    conv_dim = 2 * 16 * 128 + 32 * 128
+    assert row["state_bytes"] == 24 * (conv_dim * 4 * 2 + 32 * 128 * 128 * 4)  # 24 linear layers, fixed
+    assert row["weights_bytes"] == 2 * row["params"] and 9.6e9 < row["params"] < 9.7e9
+    assert [w.split(":")[0] for w in row["weights_include"]] == ["vision tower", "1 multi-token-prediction layer(s)"]
+    assert "weights include the vision tower" in result.stderr
+
+
+def test_unknown_model_type_warns_in_one_line(fakehub: FakeHub) -> None:
+    fakehub.add_repo("xverse/XVERSE-7B", {"config.json": (CONFIGS / "xverse-7b.json").read_bytes()})
+    result = runner.invoke(app, ["estimate", "xverse/XVERSE-7B", "--quant", "bf16", "--json", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip() == "model_type xverse: read as a LLaMA-style decoder"
+    (row,) = json.loads(result.stdout)
+    assert row["kv_cache_bytes"] == 2048 * 32 * 2 * 4096 * 2
+
+
+def test_kv_cache_option_and_context_warning(fakehub: FakeHub) -> None:
+    rows = estimate_json("qwen2.5-7b-instruct", "--quant", "q4_k_m", "--quant", "bf16", "--kv-cache", "q8_0")
+    gguf, bf16 = rows
+    assert gguf["kv_cache"] == "q8_0" and gguf["kv_cache_bytes"] == 2048 * 28 * 2 * 512 * 34 // 32
+    assert "transformers has no q8_0 KV cache" in bf16["error"]  # type: ignore[operator]
+    fakehub.add_repo("someone/qwen2-like", {"config.json": json.dumps(QWEN2_CONFIG).encode()})
+    result = runner.invoke(app, ["estimate", "someone/qwen2-like", "--quant", "bf16", "--ctx", "65536", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    assert "someone/qwen2-like was trained for 32768 tokens; 65536 is beyond its native context" in result.stderr
+
+
+def test_context_beyond_the_longest_supported_is_refused() -> None:
+    (row,) = estimate_json("qwen2.5-7b-instruct", "--quant", "bf16", "--ctx", "131072")
+    assert row["ctx"] == 131072  # YaRN reaches 131072 (max_context), a warning only
+    result = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "131073", "--lang", "en"])
+    assert result.exit_code == 2
+    assert "beyond the longest context qwen2.5-7b-instruct supports (131072 tokens)" in result.stderr
+
+
 def test_errors() -> None:
     result = runner.invoke(app, ["estimate", "no-such-model"])
     assert result.exit_code == 1 and "no project, model or variant" in result.stderr
@@ -133,3 +185,14 @@ def test_bad_vram_values(value: str) -> None:
     for command in (["list"], ["estimate", "qwen2.5-7b-instruct"]):
         result = runner.invoke(app, [*command, "--vram", value])
         assert result.exit_code == 2, (command, value)
+
+
+def test_a_level_that_quantizes_more_never_shows_more_than_a_published_sibling() -> None:
+    rows = {r["id"]: r for r in json.loads(runner.invoke(app, ["list", "--json"]).stdout)}
+    qe, int4, fp16 = rows["chatglm-6b-int4-qe"], rows["chatglm-6b-int4"], rows["chatglm-6b-fp16"]
+    assert int4["vram_source"] == "published" and qe["vram_source"] == "estimated"
+    assert qe["vram_gb"] < int4["vram_gb"] < fp16["vram_gb"]
+    # anchored: fp16's published 13 GB plus the estimated difference between int4-qe and fp16 at 2048 tokens
+    (est_qe,) = estimate_json("chatglm-6b", "--quant", "int4-qe")
+    (est_fp16,) = estimate_json("chatglm-6b", "--quant", "fp16")
+    assert abs(qe["vram_gb"] - (13 + (est_qe["total_bytes"] - est_fp16["total_bytes"]) / 2**30)) < 1e-9  # type: ignore[operator]

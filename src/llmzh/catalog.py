@@ -28,9 +28,6 @@ from llmzh.schema import (
     Text,
     Variant,
 )
-from llmzh.schema import (
-    RECORD_TYPES as _RECORD_TYPES,
-)
 
 ENV_CATALOG = "LLMZH_CATALOG"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -128,6 +125,10 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ign
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -138,32 +139,56 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path) -> tuple[str, Any]:
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO, device or folder is refused before it is read (reading one could block forever)."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise CatalogError(
             [f"{path}: catalog file not found"],
             hint=f"check --catalog / {ENV_CATALOG}, or unset them to use the built-in catalog",
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+    except OSError as exc:
+        raise CatalogError([f"{path}: cannot read catalog: {exc.strerror or exc}"]) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CatalogError(
+            [f"{path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"],
+            hint=f"check --catalog / {ENV_CATALOG}",
+        )
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+
+
+def _read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (to locate problems) and its data, from one parse."""
+    text = _read_text(path)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise CatalogError([f"{path}{line}: malformed YAML: {reason}"]) from exc
-    return text, data
+    except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past Python's stack
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
+        raise CatalogError([f"{path}: malformed YAML: {what}"]) from exc
+    return node, data
 
 
-def _line_of(text: str, path: tuple[Step, ...]) -> int | None:
-    """Line of the node at `path`, found by composing the document only when something is wrong."""
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+def _line_of(root: yaml.Node | None, path: tuple[Step, ...]) -> int | None:
+    """Line of the node at `path` in the document's node tree (kept from the one parse)."""
+    node = root
     line = node.start_mark.line + 1 if node is not None else None
     for key, _ in path:
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
@@ -241,11 +266,15 @@ class _Converter:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 return self.fail(path, f"expected a whole number, got {_describe(raw)}")
             if raw < 0:
-                return self.fail(path, f"must not be negative, got {raw}")
+                return self.fail(path, f"must not be negative, got {_describe(raw)}")
+            if raw >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 return self.fail(path, f"expected a number, got {_describe(raw)}")
+            if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             if not math.isfinite(raw) or raw < 0:
                 return self.fail(path, f"must be a finite number ≥ 0, got {raw}")
             return float(raw)
@@ -326,6 +355,9 @@ class _Converter:
             return True
         if isinstance(raw, list):
             return all(self._json_ok(item, path + ((i, str(i)),)) for i, item in enumerate(raw))
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not _finite(raw):
+            self.fail(path, f"{_describe(raw)} is not a finite number a model can have")
+            return False
         if raw is None or isinstance(raw, (str, int, float, bool)):
             return True
         self.fail(path, f"expected a value config.json can hold, got {_describe(raw)}")
@@ -339,11 +371,20 @@ class _Converter:
         return self.fail(path, f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}")
 
 
+_NUMBER_MAX = 1 << 63  # a whole number past what a 64-bit field holds is an error, not a figure (a 400-digit value)
+
+
+def _finite(value: float) -> bool:
+    return abs(value) < _NUMBER_MAX if isinstance(value, int) else math.isfinite(value)
+
+
 def _describe(raw: Any) -> str:
     if raw is None:
         return "nothing"
     if isinstance(raw, bool):
         return f"boolean {raw}"
+    if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+        return f"a {len(str(abs(raw)))}-digit number"
     if isinstance(raw, (int, float)):
         return f"number {raw}"
     if isinstance(raw, str):
@@ -505,8 +546,13 @@ class Validation(NamedTuple):
 
 def validate(path: Path) -> Validation:
     """Parse and validate a catalog file, collecting every problem instead of stopping at the first."""
+    return _validate(path)[0]
+
+
+def _validate(path: Path) -> tuple[Validation, yaml.Node | None]:
+    """The validation and the document's node tree, which locates any later problem without parsing again."""
     file = str(path)
-    text, data = _read_yaml(path)
+    root, data = _read_yaml(path)
     conv = _Converter(file)
     projects: Any = _INVALID
     if not isinstance(data, Mapping):
@@ -526,14 +572,14 @@ def validate(path: Path) -> Validation:
     if projects is not _INVALID:
         problems.extend(_cross_checks(projects, file))
     if problems:
-        problems = [p._replace(line=_line_of(text, p.path)) for p in problems]
-        return Validation(None, tuple(problems))
-    return Validation(Catalog(projects=projects, path=file), ())
+        problems = [p._replace(line=_line_of(root, p.path)) for p in problems]
+        return Validation(None, tuple(problems)), root
+    return Validation(Catalog(projects=projects, path=file), ()), root
 
 
 def check(path: Path) -> Validation:
     """`llmzh catalog check`: validation plus the truth checks (sources, commercial terms, architectures)."""
-    result = validate(path)
+    result, root = _validate(path)
     if result.catalog is None:
         return result
     from llmzh.audit import truth_problems
@@ -541,8 +587,7 @@ def check(path: Path) -> Validation:
     found = truth_problems(result.catalog)
     if not found:
         return result
-    text = path.read_text(encoding="utf-8")
-    problems = tuple(Problem(str(path), p, message, _line_of(text, p)) for p, message in found)
+    problems = tuple(Problem(str(path), p, message, _line_of(root, p)) for p, message in found)
     return Validation(None, problems)
 
 
@@ -587,8 +632,8 @@ def _ids(catalog: Catalog) -> Iterator[tuple[str, str]]:
 def _load_file(path: Path) -> Catalog:
     """Load one catalog file; raise CatalogError naming the first problem.
 
-    A validated catalog is cached as a pickle keyed by the file's path, size and mtime, so that listing
-    does not re-parse and re-validate an unchanged file on every run.
+    A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
+    re-parse and re-validate an unchanged file on every run.
     """
     cached = _read_cache(path)
     if cached is not None:
@@ -607,15 +652,12 @@ def _load_file(path: Path) -> Catalog:
     return result.catalog
 
 
-# Any change to the record classes changes this, so a cache written by another schema is never unpickled.
-_SCHEMA = repr([(cls.__name__, cls._fields) for cls in _RECORD_TYPES]).encode()
-
-
-def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, tuple[object, ...]] | None:
+def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path, list[object]] | None:
     import zlib
 
     from llmzh import __version__
     from llmzh.config import cache_dir
+    from llmzh.records import SCHEMA
 
     try:
         resolved = path.resolve()
@@ -623,13 +665,16 @@ def _cache_file(path: Path, kind: str, extra: tuple[object, ...]) -> tuple[Path,
         directory = cache_dir() / "catalog"
     except (OSError, RuntimeError):
         return None
-    key = (__version__, zlib.crc32(_SCHEMA), str(resolved), stat.st_size, stat.st_mtime_ns, *extra)
-    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.pickle", key
+    key = [__version__, SCHEMA, str(resolved), stat.st_size, stat.st_mtime_ns, *extra]
+    return directory / f"{zlib.crc32(str(resolved).encode()):08x}.{kind}.json", key
 
 
-def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object | None:
-    """A value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged."""
-    import pickle
+def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> Any:
+    """A JSON value derived from a catalog file and memoized on disk, if the file (and `extra`) are unchanged.
+
+    JSON, not pickle: a file planted in the cache directory is data, never code. Callers type-check what they get.
+    """
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
@@ -637,37 +682,56 @@ def read_memo(path: Path, kind: str, extra: tuple[object, ...] = ()) -> object |
     file, key = where
     try:
         with file.open("rb") as fh:
-            stored_key, value = pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing, stale or corrupt cache is simply rebuilt
+            stored = json.loads(fh.read())
+    except (OSError, ValueError, RecursionError):
+        return None  # a missing, stale or corrupt cache is simply rebuilt
+    if not isinstance(stored, dict) or stored.get("key") != key:
         return None
-    return value if stored_key == key else None
+    return stored.get("value")
 
 
 def write_memo(path: Path, kind: str, value: object, extra: tuple[object, ...] = ()) -> None:
-    """Memoize a value derived from a catalog file; atomic, and silent when the cache cannot be written."""
-    import pickle
+    """Memoize a JSON value derived from a catalog file; atomic, and silent when the cache cannot be written."""
+    import json
 
     where = _cache_file(path, kind, extra)
     if where is None:
         return
     file, key = where
     try:
+        data = json.dumps({"key": key, "value": value}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(data, encoding="utf-8")
         os.replace(tmp, file)
-    except (OSError, pickle.PicklingError):
-        pass  # a read-only or full cache directory only costs speed
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only or full cache directory, or a value JSON cannot hold, only costs speed
 
 
 def _read_cache(path: Path) -> Catalog | None:
-    catalog = read_memo(path, "catalog")
-    return catalog if isinstance(catalog, Catalog) else None
+    from llmzh.records import decode
+
+    stored = read_memo(path, "catalog")
+    if stored is None:
+        return None
+    try:
+        catalog: Catalog = decode(Catalog, stored)
+    except ValueError:
+        return None
+    return catalog
 
 
 def _write_cache(path: Path, catalog: Catalog) -> None:
-    write_memo(path, "catalog", catalog)
+    from llmzh.records import decode, encode
+
+    stored = encode(catalog)
+    # Only what reads back identical is cached (a value JSON cannot represent exactly is simply not cached).
+    try:
+        same = decode(Catalog, stored) == catalog
+    except ValueError:
+        same = False
+    if same:
+        write_memo(path, "catalog", stored)
 
 
 # ---------------------------------------------------------------- lookup

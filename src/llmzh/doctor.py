@@ -105,7 +105,7 @@ def gather(
         versions={p: _version(p) for p in PACKAGES},
         hardware=hardware,
         hardware_summary=budget(hardware).summary,
-        endpoint=settings.endpoint,
+        endpoint=settings.shown_endpoint,
         endpoint_ok=ok,
         endpoint_detail=detail,
         token=token_source(settings, explicit_token),

@@ -6,17 +6,20 @@ or raises `LlmzhError`.
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from llmzh import hub
-from llmzh.catalog import REPO_PATTERN, Match, find
+from llmzh.catalog import Match, find
 from llmzh.errors import HubError, LlmzhError, UsageError
 from llmzh.i18n import commercial
 from llmzh.render import human_bytes
 from llmzh.schema import BaseWeights, Catalog, Entry, Format, Lang, License, Quant, Variant
+from llmzh.untrusted import NAME_MAX, PATH_MAX, has_control, shown
 
 if TYPE_CHECKING:
     from llmzh.hub import HubSettings, LocalFile, RepoListing
@@ -93,8 +96,7 @@ def resolve(catalog: Catalog, name: str, *, quant: str | None = None) -> Target:
     """A catalog project, model or variant id (with --quant LEVEL), or a Hub repo id `org/name`."""
     name = name.strip()
     if "/" in name:
-        if not REPO_PATTERN.match(name):
-            raise UsageError(f"{name!r} is not a Hub repo id", hint="expected owner/name, e.g. THUDM/chatglm-6b-int4")
+        hub.check_repo_id(name)
         if quant is not None:
             raise UsageError(
                 "--quant picks a variant of a catalog model, not of a Hub repo",
@@ -187,15 +189,76 @@ def free_space(path: Path) -> int:
     return shutil.disk_usage(Path.cwd()).free
 
 
-def unsafe_paths(paths: Iterable[str]) -> list[str]:
-    """Repo paths that would land outside the destination: absolute, drive or UNC paths, or a `..` segment."""
+# huggingface_hub keeps `.metadata` files named after each file in `--local-dir`, so a name must leave room for it.
+_BOOKKEEPING_SUFFIX = len(".metadata")
+
+
+def _path_problem(path: str, destination: Path | None) -> str | None:
+    """Why a repo path must not be written under the destination, or None when it may."""
+    if not path:
+        return "empty"
+    if has_control(path) or "\0" in path:
+        return "control character"
+    posix = PurePosixPath(path.replace("\\", "/"))
+    windows = PureWindowsPath(path)
+    if posix.is_absolute() or windows.drive or windows.root:
+        return "absolute"
+    parts = [p.rstrip(". ").casefold() for p in posix.parts]  # Windows drops trailing dots and spaces
+    if ".." in posix.parts:
+        return "'..' segment"
+    if ".git" in parts:
+        return "'.git' segment"  # a planted .git/config runs commands on the next `git status`
+    if any(a == ".cache" and b == "huggingface" for a, b in zip(parts, parts[1:], strict=False)):
+        return "'.cache/huggingface' segment"  # huggingface_hub's own bookkeeping in --local-dir
+    names = [len(os.fsencode(p)) for p in posix.parts]
+    if max(names) > NAME_MAX or names[-1] > NAME_MAX - _BOOKKEEPING_SUFFIX:
+        return "name too long"
+    root = len(os.fsencode(str(destination))) + 1 if destination is not None else 0
+    if root + len(os.fsencode(path)) + _BOOKKEEPING_SUFFIX >= PATH_MAX:
+        return "path too long"
+    return None
+
+
+def check_local_dir(local_dir: Path) -> None:
+    """Refuse a `--local-dir` that is, or lies under, something other than a folder (a file, /dev/null), or whose
+    name the system refuses (too long); it is created when missing."""
+    try:
+        for candidate in (local_dir, *local_dir.parents):
+            if candidate.exists():
+                if not candidate.is_dir():
+                    raise UsageError(
+                        f"--local-dir {shown(str(local_dir))}: {shown(str(candidate))} is not a folder",
+                        hint="give a folder, or a path where one can be created",
+                    )
+                return
+    except OSError as error:
+        raise UsageError(
+            f"--local-dir {shown(str(local_dir))[:200]}: {error.strerror or type(error).__name__}",
+            hint="give a shorter path (each name at most 255 bytes)" if error.errno == errno.ENAMETOOLONG else None,
+        ) from None
+
+
+def unsafe_paths(paths: Iterable[str], destination: Path | None = None) -> list[str]:
+    """Repo paths that must not be written, each as `'path' (why)`, escaped for the terminal.
+
+    Refused: absolute, drive or UNC paths, `..` segments (they land outside the destination), `.git` and
+    `.cache/huggingface` segments (a planted git config or forged download bookkeeping), control characters, and
+    names or paths longer than the system allows under `destination`.
+    """
     bad = []
     for path in paths:
-        posix = PurePosixPath(path.replace("\\", "/"))
-        windows = PureWindowsPath(path)
-        if not path or posix.is_absolute() or windows.drive or windows.root or ".." in posix.parts:
-            bad.append(path)
+        why = _path_problem(path, destination)
+        if why is not None:
+            bad.append(f"'{shown(path)}' ({why})")
     return bad
+
+
+def _refuse_paths(repo: str, bad: Sequence[str]) -> HubError:
+    shown_paths = ", ".join(bad[:3]) + (f", … ({len(bad)} in all)" if len(bad) > 3 else "")
+    return HubError(
+        f"refusing {repo}: the Hub lists file paths that cannot be written safely: {shown_paths}",
+        hint="nothing was written; report the repo to its owner or to the Hub",
+    )
 
 
 def _repo_plan(
@@ -213,14 +276,12 @@ def _repo_plan(
         if not paths:
             raise HubError(f"{listing.repo} has no files at {listing.revision}")
         given = " ".join([*(f"--include {p!r}" for p in include), *(f"--exclude {p!r}" for p in exclude)])
-        shown = ", ".join(paths[:6]) + (f", … ({len(paths)} in all)" if len(paths) > 6 else "")
-        raise LlmzhError(f"no file of {listing.repo} matches {given}", hint=f"its files: {shown}")
-    bad = unsafe_paths(selected)
+        listed = ", ".join(shown(p) for p in paths[:6]) + (f", … ({len(paths)} in all)" if len(paths) > 6 else "")
+        raise LlmzhError(f"no file of {listing.repo} matches {given}", hint=f"its files: {listed}")
+    destination = local_dir if local_dir is not None else hub.snapshot_dir(listing.repo, listing.commit)
+    bad = unsafe_paths(selected, destination)
     if bad:
-        raise HubError(
-            f"refusing {listing.repo}: the Hub lists file paths that would escape the destination: {', '.join(bad)}",
-            hint="nothing was written; report the repo to its owner or to the Hub",
-        )
+        raise _refuse_paths(listing.repo, bad)
     hub.check_access(listing, selected, settings)
     state: dict[str, LocalFile] = hub.local_state(listing, selected, local_dir=local_dir)
     sizes = {f.path: f.size for f in listing.files}
@@ -268,8 +329,10 @@ def make_plan(
     `include` adds to the catalog's own file patterns for the variant; both filters apply to the target repo only
     (the base weights come whole).
     """
-    if base_repo is not None and not REPO_PATTERN.match(base_repo):
-        raise UsageError(f"--base-repo {base_repo!r} is not a Hub repo id", hint="expected owner/name")
+    if base_repo is not None:
+        hub.check_repo_id(base_repo, "--base-repo")
+    if local_dir is not None:
+        check_local_dir(local_dir)
     listing = hub.list_repo(target.repo, settings, revision=revision)
     repos = [
         _repo_plan(
@@ -317,8 +380,7 @@ def run(
         path = hub.download(
             part.listing,
             settings,
-            include=part.include,
-            exclude=part.exclude,
+            paths=[f.path for f in part.files],
             local_dir=part.local_dir,
             max_workers=max_workers,
             on_bytes=on_bytes,
@@ -366,6 +428,8 @@ def plan_verify(
     local_dir: Path | None = None,
 ) -> RepoPlan:
     """The files to check, listed at the commit the local copy was downloaded from (the cache remembers it)."""
+    if local_dir is not None:
+        check_local_dir(local_dir)
     if local_dir is None:
         commit = hub.cached_commit(target.repo, revision or "main")
         if commit is None:
@@ -378,9 +442,9 @@ def plan_verify(
     include = (*target.patterns, *include)
     paths = [f.path for f in listing.files]
     selected = hub.select_files(paths, include, tuple(exclude))
-    bad = unsafe_paths(selected)
+    bad = unsafe_paths(selected, local_dir)
     if bad:
-        raise HubError(f"refusing {listing.repo}: the Hub lists file paths outside the repo: {', '.join(bad)}")
+        raise _refuse_paths(listing.repo, bad)
     sizes = {f.path: f.size for f in listing.files}
     files = tuple(PlannedFile(p, sizes[p], present=True) for p in selected)
     return RepoPlan("weights", listing, files, tuple(include), tuple(exclude), local_dir)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from llmzh.errors import LlmzhError
 from llmzh.schema import Catalog, Device, Entry, Figure, Memory, Quant
-from llmzh.select import Estimator, Purpose
+from llmzh.select import UNSTATED_FIGURE_CTX, Estimator, Purpose, comparable
 
 if TYPE_CHECKING:  # the estimator is imported only when an estimate must be computed (see default_estimator)
     from llmzh.estimate import Arch, FinetuneMethod
@@ -22,6 +22,31 @@ DEFAULT_CTX = 2048  # tokens in context when the user gives none: the length mos
 DEFAULT_FINETUNE_SEQ = 512  # training sequence length for a fine-tuning estimate when none is given
 FOUR_BIT = (Quant.BNB_NF4, Quant.BNB_FP4, Quant.GPTQ_INT4, Quant.AWQ)
 CHATGLM_OWN = (Quant.INT8, Quant.INT4, Quant.INT4_QE)
+DENSE = (Quant.FP32, Quant.FP16, Quant.BF16)
+# Levels that quantize strictly less of the same model than a level does (fewer tensors, or more bits with the
+# same method); every quantized level also quantizes more than the model's 16/32-bit weights.
+_QUANTIZES_LESS: dict[Quant, tuple[Quant, ...]] = {
+    Quant.INT4_QE: (Quant.INT4, Quant.INT8),
+    Quant.INT4: (Quant.INT8,),
+    Quant.GPTQ_INT4: (Quant.GPTQ_INT8,),
+    Quant.BNB_NF4: (Quant.BNB_INT8,),
+    Quant.BNB_FP4: (Quant.BNB_INT8,),
+    Quant.Q2_K: (Quant.Q3_K_M, Quant.Q4_0, Quant.Q4_K_M, Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q3_K_M: (Quant.Q4_0, Quant.Q4_K_M, Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q4_0: (Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q4_K_M: (Quant.Q5_K_M, Quant.Q6_K, Quant.Q8_0),
+    Quant.Q5_K_M: (Quant.Q6_K, Quant.Q8_0),
+    Quant.Q6_K: (Quant.Q8_0,),
+}
+
+
+def quantizes_less(quant: Quant) -> tuple[Quant, ...]:
+    """The levels of the same model that quantize strictly less than ``quant``."""
+    if quant is Quant.FP32:
+        return ()
+    if quant in DENSE:
+        return (Quant.FP32,)
+    return (*_QUANTIZES_LESS.get(quant, ()), *DENSE)
 
 
 @lru_cache(maxsize=512)
@@ -103,7 +128,7 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
     model = entries[0].model
-    native = int(model.context_length.value) if model.context_length else None
+    native = int(model.context_length.value) if model.context_length else arch.max_positions
     return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context)
 
 
@@ -111,7 +136,7 @@ def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {})
+    return Target(repo, arch, sensible_levels(arch), {}, arch.max_positions)
 
 
 def _code_fingerprint() -> int:
@@ -119,13 +144,58 @@ def _code_fingerprint() -> int:
     import zlib
 
     here = Path(__file__)
+    files = [here, here.with_name("select.py"), *sorted(here.with_name("estimate").glob("*.py"))]
     crc = 0
-    for name in ("fit.py", "estimate.py", "select.py"):
+    for file in files:
         try:
-            crc = zlib.crc32(here.with_name(name).read_bytes(), crc)
+            crc = zlib.crc32(file.read_bytes(), crc)
         except OSError:
             return -1
     return crc
+
+
+def _anchor_to_published(catalog: Catalog, memo: dict[tuple[str, str], float | None], ctx: int | None) -> None:
+    """Keep estimates consistent with the published figures shown beside them: a level that quantizes strictly
+    more than a sibling with a published figure never shows more than that figure plus the estimated difference
+    between the two levels (ChatGLM-6B INT4-QE, estimated ≈6.27 GB at 2048 tokens, sits beside INT4's published
+    6 GB: its estimate becomes 6 + (6.27 - 6.77) GB)."""
+    wanted = ctx or UNSTATED_FIGURE_CTX
+    for project in catalog.projects:
+        for model in project.models:
+            gpu = [v for v in model.variants if v.device is Device.GPU]
+            for purpose in ("inference", "finetune"):
+                shown: dict[Quant, tuple[float, float]] = {}  # quant -> (published, estimated) of published levels
+                for v in gpu:
+                    figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
+                    estimate = memo.get((v.id, purpose))
+                    usable = figure is not None and (purpose != "inference" or comparable(figure, wanted))
+                    if usable and figure is not None and estimate is not None:
+                        shown[v.quant] = (figure.gib, estimate)
+                for v in gpu:
+                    figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
+                    estimate = memo.get((v.id, purpose))
+                    if estimate is None or (figure is not None and v.quant in shown):
+                        continue
+                    bounds = [pub + estimate - est for q, (pub, est) in shown.items() if q in quantizes_less(v.quant)]
+                    if bounds and min(bounds) < estimate:
+                        memo[(v.id, purpose)] = min(bounds)
+
+
+def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
+    """Memoized estimates read back from the cache, or None unless every item is [variant id, purpose, GB]."""
+    if not isinstance(stored, list):
+        return None
+    memo: dict[tuple[str, str], float | None] = {}
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 3):
+            return None
+        vid, purpose, gb = item
+        if not isinstance(vid, str) or purpose not in PURPOSES:
+            return None
+        if gb is not None and (isinstance(gb, bool) or not isinstance(gb, (int, float)) or not 0 < gb < 1e9):
+            return None
+        memo[(vid, purpose)] = gb
+    return memo
 
 
 def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
@@ -138,13 +208,11 @@ def default_estimator(catalog: Catalog, ctx: int | None = None) -> Estimator:
 
     path = Path(catalog.path)
     kind, extra = f"estimates-{ctx or 'default'}", (_code_fingerprint(),)
-    stored = read_memo(path, kind, extra)
-    memo: dict[tuple[str, str], float | None]
-    if isinstance(stored, dict):
-        memo = stored
-    else:
+    memo = _memo_from_json(read_memo(path, kind, extra))
+    if memo is None:
         memo = {(e.variant.id, p): estimate_gb(e, p, ctx=ctx) for e in catalog.entries() for p in PURPOSES}
-        write_memo(path, kind, memo, extra)
+        _anchor_to_published(catalog, memo, ctx)
+        write_memo(path, kind, [[vid, purpose, gb] for (vid, purpose), gb in memo.items()], extra)
 
     def estimator(entry: Entry, purpose: Purpose) -> float | None:
         key = (entry.variant.id, purpose)

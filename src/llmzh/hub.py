@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
+from llmzh import untrusted
 from llmzh.errors import HubError, UsageError
+from llmzh.untrusted import Untrusted, shown
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -111,9 +113,18 @@ class HubSettings(NamedTuple):
                 raise UsageError("--mirror and --endpoint both choose the endpoint; give one of them")
             endpoint = MIRRORS[mirror]
         chosen = (endpoint or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
-        parts = urlsplit(chosen)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"endpoint {chosen!r} is not an http(s) URL", hint="e.g. --endpoint https://hf-mirror.com")
+        try:
+            parts = urlsplit(chosen)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"endpoint {shown(untrusted.redact_url(chosen))!r} is not an http(s) URL",
+                hint="e.g. --endpoint https://hf-mirror.com",
+            )
+        if timeout is not None and not (0 < timeout < float("inf")):
+            raise UsageError(f"--timeout must be a finite number of seconds, got {timeout}")
         return cls(
             endpoint=chosen,
             token=token or env.get("HF_TOKEN") or None,
@@ -124,7 +135,14 @@ class HubSettings(NamedTuple):
 
     @property
     def host(self) -> str:
-        return urlsplit(self.endpoint).netloc
+        """host[:port] for messages: never the `user:pass@` part an endpoint URL may carry."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint for messages and output, its password (if any) replaced by ***."""
+        return untrusted.redact_url(self.endpoint)
 
     @property
     def client_token(self) -> str | bool | None:
@@ -156,7 +174,7 @@ def _cache_path(endpoint: str, repo: str, kind: str = "info") -> Path:
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None  # missing or corrupted: ignored, rewritten on the next fetch
     return data if isinstance(data, dict) else None
 
@@ -181,15 +199,90 @@ def _info_to_json(info: HubInfo) -> dict[str, Any]:
 
 
 def _info_from_json(data: Mapping[str, Any]) -> HubInfo | None:
+    """A cached HubInfo, every field type-checked like a Hub answer (a cache file is as untrusted as the network)."""
     try:
-        files = tuple(HubFile(*f) for f in data.get("files", ()))
-        fields = {k: data[k] for k in HubInfo._fields if k in data and k not in ("files", "cached", "stale", "error")}
-        info = HubInfo(**fields, files=files)
-    except (TypeError, ValueError, KeyError):
+        raw_files = data.get("files", [])
+        if not isinstance(raw_files, list) or not all(isinstance(f, list) and len(f) == 3 for f in raw_files):
+            return None
+        status, fetched_at = data.get("status"), data.get("fetched_at")
+        if status not in ("ok", "gone", "gated") or isinstance(fetched_at, bool):
+            return None
+        if not isinstance(fetched_at, (int, float)) or not 0 <= fetched_at < float("inf"):
+            return None
+        return _checked_info(
+            str(data["repo"]),
+            status,
+            fetched_at=float(fetched_at),
+            downloads=data.get("downloads"),
+            likes=data.get("likes"),
+            last_modified=_iso_date(data.get("last_modified")),
+            sha=data.get("sha"),
+            license=data.get("license"),
+            gated=data.get("gated"),
+            params=data.get("params"),
+            files=[(name, size, sha) for name, size, sha in raw_files],
+        )
+    except (Untrusted, KeyError):
         return None
-    if info.status not in ("ok", "gone", "gated") or not isinstance(info.fetched_at, (int, float)):
+
+
+def _iso_date(value: object) -> str | None:
+    """An ISO 8601 timestamp, normalised; raises Untrusted for anything else."""
+    if value is None:
         return None
-    return info
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if not isinstance(value, str) or len(value) > 40:
+        raise Untrusted(f"lastModified is not a date: {shown(repr(value)[:40])}")
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise Untrusted(f"lastModified is not a date: {shown(repr(value)[:40])}") from None
+
+
+def _checked_info(
+    repo: str,
+    status: HubStatus,
+    *,
+    fetched_at: float,
+    downloads: object,
+    likes: object,
+    last_modified: str | None,
+    sha: object,
+    license: object,
+    gated: object,
+    params: object,
+    files: Iterable[tuple[object, object, object]],
+) -> HubInfo:
+    """A HubInfo from values of unknown type (a Hub answer, a cache file); raises Untrusted naming the bad field."""
+    if gated not in (None, False, "auto", "manual"):
+        raise Untrusted(f"gated is neither false, 'auto' nor 'manual': {shown(repr(gated)[:40])}")
+    checked = []
+    for name, size, sha256 in files:
+        if not isinstance(name, str) or not name or len(name) > untrusted.PATH_MAX:
+            raise Untrusted(f"a file name is not text: {shown(repr(name)[:40])}")
+        checked.append(
+            HubFile(
+                name,
+                untrusted.count(size, f"size of {shown(name)}"),
+                untrusted.optional_hex(sha256, f"sha256 of {shown(name)}", untrusted.SHA256),
+            )
+        )
+    return HubInfo(
+        repo=repo,
+        status=status,
+        fetched_at=fetched_at,
+        downloads=untrusted.count(downloads, "downloads"),
+        likes=untrusted.count(likes, "likes"),
+        last_modified=last_modified,
+        sha=untrusted.optional_hex(sha, "commit id", untrusted.COMMIT),
+        license=untrusted.text(license, "license"),
+        gated=gated if isinstance(gated, str) else None,
+        params=untrusted.count(params, "parameter count"),
+        files=tuple(checked),
+    )
 
 
 def read_cached(settings: HubSettings, repo: str) -> HubInfo | None:
@@ -245,41 +338,86 @@ def describe_failure(error: BaseException, settings: HubSettings) -> tuple[HubSt
         return "unavailable", f"{settings.host} did not answer within {settings.timeout:g} s"
     if isinstance(error, httpx2.TransportError):
         return "unavailable", f"cannot reach {settings.host} ({type(error).__name__})"
+    local = local_problem(error)
+    if local is not None:
+        return "unavailable", local
     if isinstance(error, OSError):
         return "unavailable", f"cannot reach {settings.host} ({error.strerror or type(error).__name__})"
     raise error  # not a Hub failure: a bug, let it show
 
 
+# Errors of this machine's file system, whatever call raised them; a network error never carries these.
+_LOCAL_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOTDIR", "EISDIR", "ENAMETOOLONG", "EACCES", "EPERM", "EROFS", "EEXIST", "ELOOP", "EDQUOT", "ENOSPC")
+    if hasattr(errno, name)
+)
+
+
+def local_problem(error: BaseException) -> str | None:
+    """One line for a failure of the local file system (not of the Hub), or None if `error` is not one."""
+    if not isinstance(error, OSError) or isinstance(error, (ConnectionError, TimeoutError)):
+        return None
+    if error.filename is None and error.errno not in _LOCAL_ERRNOS:
+        return None
+    where = f" {shown(str(error.filename))}" if error.filename is not None else ""
+    return f"cannot write{where}: {error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
+
+
+def _siblings(info: Any) -> list[Any]:
+    siblings = info.siblings or []
+    if not isinstance(siblings, list):
+        raise Untrusted("siblings is not a list")
+    return siblings
+
+
 def _from_model_info(repo: str, info: Any) -> HubInfo:
-    files = tuple(
-        HubFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None) for s in (info.siblings or ())
-    )
-    license_ = None
+    """Raises Untrusted when a field has the wrong type or an impossible value (nothing of it is then cached)."""
+    files = [(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None) for s in _siblings(info)]
+    license_: object = None
     card = info.card_data
     if card is not None and getattr(card, "license", None):
-        license_ = str(card.license)
+        license_ = card.license
+        if isinstance(license_, list) and len(license_) == 1:
+            license_ = license_[0]  # a model card may give its licence as a one-item list
     else:
         tags = [t for t in (info.tags or ()) if isinstance(t, str) and t.startswith("license:")]
         license_ = tags[0].split(":", 1)[1] if tags else None
-    gated = info.gated if isinstance(info.gated, str) else None
-    return HubInfo(
-        repo=repo,
-        status="gated" if gated else "ok",
+    gated = info.gated
+    safetensors = info.safetensors
+    return _checked_info(
+        repo,
+        "gated" if isinstance(gated, str) else "ok",
         fetched_at=time.time(),
         downloads=info.downloads,
         likes=info.likes,
-        last_modified=info.last_modified.isoformat() if info.last_modified else None,
+        last_modified=_iso_date(info.last_modified),
         sha=info.sha,
         license=license_,
         gated=gated,
-        params=info.safetensors.total if info.safetensors is not None else None,
+        params=getattr(safetensors, "total", None) if safetensors is not None else None,
         files=files,
     )
 
 
+# What huggingface_hub raises while parsing a malformed answer (a date that is not one, a list that is a number).
+_MALFORMED = (Untrusted, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _malformed(settings: HubSettings, error: BaseException) -> str:
+    reason = str(error) if isinstance(error, Untrusted) else f"{type(error).__name__}: {error}"
+    return f"{settings.host} sent a malformed answer ({shown(reason[:120])})"
+
+
 def _fetch_one(api: HfApi, repo: str, cached: HubInfo | None, settings: HubSettings) -> HubInfo:
     try:
-        info = api.model_info(repo, files_metadata=True, timeout=settings.timeout)
+        result = _from_model_info(repo, api.model_info(repo, files_metadata=True, timeout=settings.timeout))
+    except _MALFORMED as error:
+        # Never cached: the last good figures, if any, stay in the cache and are shown as stale.
+        message = _malformed(settings, error)
+        if cached is not None:
+            return cached._replace(cached=True, stale=True, error=message)
+        return HubInfo(repo, "unavailable", error=message)
     except Exception as error:  # noqa: BLE001 - mapped below; anything unmapped is re-raised
         status, message = describe_failure(error, settings)
         if status == "gone":
@@ -289,7 +427,6 @@ def _fetch_one(api: HfApi, repo: str, cached: HubInfo | None, settings: HubSetti
         if cached is not None:
             return cached._replace(cached=True, stale=True, error=message)
         return HubInfo(repo, status if status != "gated" else "unavailable", error=message)
-    result = _from_model_info(repo, info)
     _write_cached(settings, result)
     return result
 
@@ -363,8 +500,8 @@ def age(fetched_at: float | None, now: float | None = None) -> str:
 # keeps the token on the chosen endpoint's origin (`_talking_to`), and byte counting for the progress bar.
 
 _PARTIAL_SUFFIX = ".incomplete"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_SHA256 = untrusted.SHA256
+_GIT_SHA1 = untrusted.COMMIT
 # huggingface_hub reads 10 MiB per write by default; 1 MiB keeps Ctrl-C, the progress bar and what a killed
 # process leaves behind within a second on slow links, at no measurable cost on fast ones (bench/download.py).
 _CHUNK_BYTES = 1 << 20
@@ -443,7 +580,7 @@ def select_files(paths: Iterable[str], include: Iterable[str], exclude: Iterable
 def _repo_page(repo: str, settings: HubSettings) -> str:
     # Access to gated repos is granted on huggingface.co even when files come through a mirror.
     own = settings.endpoint not in (DEFAULT_ENDPOINT, *MIRRORS.values())
-    return f"{settings.endpoint if own else DEFAULT_ENDPOINT}/{repo}"
+    return f"{settings.shown_endpoint if own else DEFAULT_ENDPOINT}/{repo}"
 
 
 def _gated_error(repo: str, settings: HubSettings) -> HubError:
@@ -458,6 +595,8 @@ def _repo_error(error: BaseException, repo: str, settings: HubSettings, revision
     """One line for a failure to list or reach `repo`; unmapped exceptions are re-raised by describe_failure."""
     from huggingface_hub import errors
 
+    if isinstance(error, HubError):
+        return error  # already one line (a refused answer, see _check_file_headers)
     if isinstance(error, errors.GatedRepoError):
         return _gated_error(repo, settings)
     if isinstance(error, errors.RepositoryNotFoundError):
@@ -475,19 +614,64 @@ def _repo_error(error: BaseException, repo: str, settings: HubSettings, revision
     return HubError(f"{repo}: {message}", status=status)
 
 
+def check_repo_id(repo: str, option: str | None = None) -> None:
+    """Refuse what the Hub cannot name (huggingface_hub's own rules: owner/name, no '--' or '..', 96 characters at
+    most, no leading or trailing '-' or '.') with one line, before any request."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils._validators import validate_repo_id
+
+    if "/" in repo:
+        try:
+            validate_repo_id(repo)
+            return
+        except HFValidationError as error:
+            reason = str(error).split(": '", 1)[0].replace("repo_id", "a repo id")
+    else:
+        reason = "expected owner/name"
+    what = f"{option} {shown(repr(repo)[:110])}" if option else shown(repr(repo)[:110])
+    raise UsageError(f"{what} is not a Hub repo id: {reason}", hint="e.g. THUDM/chatglm-6b-int4")
+
+
 def list_repo(repo: str, settings: HubSettings, *, revision: str | None = None) -> RepoListing:
     """The files of `repo` at `revision`, with sizes and checksums, in one request (raises HubError)."""
+    check_repo_id(repo)
     try:
         with _talking_to(settings) as api:
             info = api.model_info(repo, revision=revision, files_metadata=True, timeout=settings.timeout)
+        listing = _listing(repo, revision or "main", info)
+    except _MALFORMED as error:
+        raise _refusal(repo, _malformed(settings, error)) from error
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         raise _repo_error(error, repo, settings, revision) from error
-    files = tuple(
-        RemoteFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs is not None else None, s.blob_id)
-        for s in (info.siblings or ())
+    return listing
+
+
+def _refusal(repo: str, why: str) -> HubError:
+    return HubError(
+        f"refusing {repo}: {why}; nothing was written",
+        hint="if this is a mirror or proxy, try another --endpoint; else report it to the Hub",
     )
-    gated = info.gated if isinstance(info.gated, str) else None
-    return RepoListing(repo, revision or "main", info.sha or revision or "main", files, gated)
+
+
+def _listing(repo: str, revision: str, info: Any) -> RepoListing:
+    """Raises Untrusted unless the answer names a commit id and well-typed files (the commit becomes a path)."""
+    commit = untrusted.commit_id(info.sha, "commit id")
+    files = []
+    for s in _siblings(info):
+        name = s.rfilename
+        if not isinstance(name, str) or not name:
+            raise Untrusted(f"a file name is not text: {shown(repr(name)[:40])}")
+        sha256 = s.lfs.sha256 if s.lfs is not None else None
+        files.append(
+            RemoteFile(
+                name,
+                untrusted.count(s.size, f"size of {shown(name)}"),
+                untrusted.optional_hex(sha256, f"sha256 of {shown(name)}", untrusted.SHA256),
+                untrusted.optional_hex(s.blob_id, f"blob id of {shown(name)}", untrusted.COMMIT),
+            )
+        )
+    gated = info.gated if info.gated in ("auto", "manual") else None
+    return RepoListing(repo, revision, commit, tuple(files), gated)
 
 
 class RepoCard(NamedTuple):
@@ -634,13 +818,13 @@ def snapshot_dir(repo: str, commit: str) -> Path:
 
 def cached_commit(repo: str, revision: str) -> str | None:
     """The commit `revision` pointed to when `repo` was last downloaded into the cache."""
-    if _GIT_SHA1.match(revision):
+    if _GIT_SHA1.fullmatch(revision):
         return revision
     try:
         commit = (_storage(repo, hub_cache_dir()) / "refs" / revision).read_text(encoding="utf-8").strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
-    return commit or None
+    return commit if _GIT_SHA1.fullmatch(commit) else None
 
 
 # ---------------------------------------------------------------- resumable transfers
@@ -697,9 +881,9 @@ class _PartialWriter:
 
 def _matches_etag(path: Path, etag: str | None) -> bool:
     """Whether the file's content is the one the ETag names (sha256 for LFS files, git blob id otherwise)."""
-    if etag is None or not (_SHA256.match(etag) or _GIT_SHA1.match(etag)):
+    if etag is None or not (_SHA256.fullmatch(etag) or _GIT_SHA1.fullmatch(etag)):
         return True  # nothing to compare with
-    return file_digest(path, "sha256" if _SHA256.match(etag) else "git-sha1") == etag
+    return file_digest(path, "sha256" if _SHA256.fullmatch(etag) else "git-sha1") == etag
 
 
 def _resumable_download_to_tmp_and_move(
@@ -888,13 +1072,38 @@ def _strip_foreign_token(request: Any) -> None:
         request.headers.pop("authorization", None)
 
 
+def _check_file_headers(response: Any) -> None:
+    """Refuse a file answer whose commit id or ETag could not safely be a file name.
+
+    huggingface_hub names cache paths after them (`snapshots/<X-Repo-Commit>/…`, `blobs/<ETag>`): from a hostile
+    server, `../../x` there would write outside the cache. Raised here, before any byte of the body is read.
+    """
+    if _TOKEN_ORIGIN is None:
+        return
+    headers = response.headers
+    commit = headers.get("x-repo-commit")
+    if commit is None:
+        return
+    try:
+        untrusted.commit_id(commit, "X-Repo-Commit")
+        etag = headers.get("x-linked-etag") or headers.get("etag")
+        if etag is not None:
+            untrusted.etag_name(etag)
+    except Untrusted as error:
+        raise HubError(
+            f"refusing a file from {_origin(str(response.request.url))[1]}: {error}; nothing was written",
+            hint="if this is a mirror or proxy, try another --endpoint; else report it to the Hub",
+        ) from None
+
+
 @contextmanager
 def _talking_to(settings: HubSettings) -> Iterator[HfApi]:
     """The client for `settings`; within the block, the token never leaves the endpoint's origin.
 
     huggingface_hub already drops it for CDN hosts, but forwards it to any "Hub origin" (huggingface.co, hf.co,
     the HF_ENDPOINT of import time), so a mirror redirecting there would hand the token to huggingface.co. A
-    request hook on huggingface_hub's shared HTTP client removes it from every request to another origin.
+    request hook on huggingface_hub's shared HTTP client removes it from every request to another origin; a
+    response hook refuses file answers whose commit id or ETag is not a plain name (`_check_file_headers`).
     """
     global _TOKEN_ORIGIN
     from huggingface_hub import get_session
@@ -902,8 +1111,11 @@ def _talking_to(settings: HubSettings) -> Iterator[HfApi]:
     api = _client(settings)
     session = get_session()
     hooks = session.event_hooks
-    if _strip_foreign_token not in hooks["request"]:
-        hooks["request"].append(_strip_foreign_token)
+    if _strip_foreign_token not in hooks["request"] or _check_file_headers not in hooks["response"]:
+        if _strip_foreign_token not in hooks["request"]:
+            hooks["request"].append(_strip_foreign_token)
+        if _check_file_headers not in hooks["response"]:
+            hooks["response"].append(_check_file_headers)
         session.event_hooks = hooks
     previous, _TOKEN_ORIGIN = _TOKEN_ORIGIN, _origin(settings.endpoint)
     try:
@@ -929,44 +1141,55 @@ def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSet
             f"the connection dropped while downloading {listing.repo} ({type(error).__name__}); {kept}",
             hint="run the same command again to resume",
         )
+    local = local_problem(error)
+    if local is not None:
+        return HubError(local, hint="choose another --local-dir, or check that folder's permissions and free space")
     if isinstance(error, OSError) and str(error).startswith("Consistency check failed"):
         return HubError(
             f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
         )
     if isinstance(error, ValueError) and str(error).startswith("Invalid filename"):
-        return HubError(f"{listing.repo}: refusing a file path that would escape the destination: {error}")
+        return HubError(f"{listing.repo}: refusing a file path that would escape the destination: {shown(str(error))}")
     return _repo_error(error, listing.repo, settings, listing.revision)
+
+
+def _exact(path: str) -> str:
+    """An fnmatch pattern matching `path` only (huggingface_hub filters the files to fetch with fnmatch)."""
+    return re.sub(r"([*?[])", r"[\1]", path)
 
 
 def download(
     listing: RepoListing,
     settings: HubSettings,
     *,
-    include: Iterable[str] = (),
-    exclude: Iterable[str] = (),
+    paths: Iterable[str],
     local_dir: Path | None = None,
     max_workers: int = 8,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Path:
-    """Download the files of `listing` the patterns select, resuming partial files; returns where they are.
+    """Download `paths` (files of `listing`, checked by the caller) at the listing's commit, resuming partial files.
+
+    Only those paths and that commit are used: the file tree huggingface_hub lists again cannot add a file, nor
+    the server move the download to another commit.
 
     Into the shared cache (the snapshot folder) or, with `local_dir`, a plain copy there. `on_bytes` is called
     from download threads with each count of bytes written (negative when a transfer restarts from zero).
     Failures raise HubError with one line; Ctrl-C raises KeyboardInterrupt, partial files kept in both cases.
     """
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import ResolvedRevision, snapshot_download
 
     transfer = _Transfer(on_bytes)
+    revision = ResolvedRevision(untrusted.commit_id(listing.commit), listing.revision, repo_id=listing.repo)
+    allow = [_exact(p) for p in paths]
     where = local_dir if local_dir is not None else hub_cache_dir()
     try:
         with _talking_to(settings), _resumable_transfers(transfer), _stop_on_interrupt(transfer):
             path = snapshot_download(
                 listing.repo,
-                revision=listing.revision,
+                revision=revision,
                 cache_dir=hub_cache_dir(),
                 local_dir=local_dir,
-                allow_patterns=list(include) or None,
-                ignore_patterns=list(exclude) or None,
+                allow_patterns=allow,
                 max_workers=max_workers,
                 token=settings.client_token,
                 endpoint=settings.endpoint,
@@ -978,7 +1201,25 @@ def download(
         raise KeyboardInterrupt from None
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         raise _transfer_error(error, listing, settings, where) from error
+    if local_dir is None:
+        _remember_ref(listing)
     return Path(path)
+
+
+def _remember_ref(listing: RepoListing) -> None:
+    """Record which commit the revision named, as huggingface_hub does for an unresolved one (`refs/<revision>`).
+
+    The download was given the commit resolved by `list_repo`, so huggingface_hub leaves this to its caller;
+    `verify` reads it back to check the commit that was downloaded.
+    """
+    from huggingface_hub import file_download
+
+    try:
+        file_download._cache_commit_hash_for_specific_revision(
+            str(_storage(listing.repo, hub_cache_dir())), listing.revision, listing.commit
+        )
+    except OSError:
+        pass  # a read-only cache: verify will ask for --revision, as after any foreign download
 
 
 def file_digest(path: Path, kind: Literal["sha256", "git-sha1"], on_bytes: Callable[[int], None] | None = None) -> str:
@@ -1025,12 +1266,13 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
 
     Raises HubError when it can be neither fetched nor found in the cache.
     """
+    check_repo_id(repo)
     rev = revision or "main"
     path = _cache_path(settings.endpoint, f"{repo}@{rev}", "config")
     cached = _read_json(path)
-    if cached is not None and (cached.get("format") != CACHE_FORMAT or not isinstance(cached.get("config"), dict)):
-        cached = None
-    fresh = cached is not None and time.time() - float(cached.get("fetched_at") or 0) < settings.ttl
+    if cached is not None and not _config_cache_ok(cached):
+        cached = None  # another format, or a file of the right shape with wrong types: fetched again
+    fresh = cached is not None and time.time() - float(cached["fetched_at"]) < settings.ttl
     if cached is not None and (settings.offline or (fresh and not settings.refresh)):
         return dict(cached["config"])
     if settings.offline:
@@ -1045,19 +1287,32 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
             headers = build_hf_headers(token=settings.client_token, library_name="llmzh")
             response = get_session().get(url, headers=headers, timeout=settings.timeout, follow_redirects=True)
         hf_raise_for_status(response)
-        config = response.json()
-    except ValueError as error:
+        config = untrusted.check_config(response.json())
+    except Untrusted as error:
+        raise HubError(f"{repo}: {error}", hint="the file cannot describe a real model; nothing was cached") from error
+    except (ValueError, RecursionError) as error:
         raise HubError(f"{repo}: config.json is not valid JSON") from error
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         if cached is not None:
             return dict(cached["config"])  # stale beats nothing: an architecture rarely changes
         raise _repo_error(error, repo, settings, revision) from error
-    if not isinstance(config, dict):
-        raise HubError(f"{repo}: config.json is not a JSON object")
     _write_json(
         path, {"format": CACHE_FORMAT, "repo": repo, "revision": rev, "fetched_at": time.time(), "config": config}
     )
     return config
+
+
+def _config_cache_ok(cached: Mapping[str, Any]) -> bool:
+    fetched_at = cached.get("fetched_at")
+    if cached.get("format") != CACHE_FORMAT or isinstance(fetched_at, bool):
+        return False
+    if not isinstance(fetched_at, (int, float)) or not 0 <= fetched_at < float("inf"):
+        return False
+    try:
+        untrusted.check_config(cached.get("config"))
+    except Untrusted:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- doctor

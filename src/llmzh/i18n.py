@@ -57,7 +57,6 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Note: {model} was trained for {native} tokens; {ctx} is beyond its native context{how}.",
     ),
     "ctx_with_method": ("，需按模型卡启用：{method}", " and needs what the card names: {method}"),
-    "ctx_above_max": ("，也超出它支持的最长上下文 {longest}", ", and beyond the longest it supports, {longest}"),
     "na": ("NA", "NA"),
     "cpu_only": ("仅 CPU", "CPU only"),
     "modelscope": ("ModelScope", "ModelScope"),
@@ -102,6 +101,8 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",
     ),
+    "est_llama_style": ("model_type {mt}：按 LLaMA 式解码器读取", "model_type {mt}: read as a LLaMA-style decoder"),
+    "est_counted": ("权重包含 {what}", "weights include the {what}"),
     "ft_title": (
         "{name} 微调显存粗估：{method}，基座 {quant}，序列 {seq}，batch {batch}",
         "{name} fine-tuning memory, a rough estimate: {method}, base {quant}, sequence {seq}, batch {batch}",

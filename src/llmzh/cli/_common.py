@@ -64,20 +64,27 @@ def stderr_console() -> Any:
 
 
 def warn(message: str) -> None:
-    stderr_console().print(message, markup=False, highlight=False)
+    from llmzh.untrusted import shown
+
+    stderr_console().print(shown(message), markup=False, highlight=False)
 
 
 def _fail(error: LlmzhError) -> NoReturn:
+    from llmzh.untrusted import shown
+
     console = stderr_console()
-    console.print(f"Error: {error.message}", style="bold red", markup=False, highlight=False)
+    console.print(f"Error: {shown(error.message)}", style="bold red", markup=False, highlight=False)
     if error.hint:
-        console.print(f"Hint: {error.hint}", markup=False, highlight=False)
+        console.print(f"Hint: {shown(error.hint)}", markup=False, highlight=False)
     raise typer.Exit(error.exit_code)
 
 
 @contextmanager
 def reporting_errors() -> Iterator[None]:
-    """Turn domain errors into one line on stderr and the error's exit code; no traceback."""
+    """Turn domain errors into one line on stderr and the error's exit code; no traceback.
+
+    Anything else is a bug: one line naming it and how to see the traceback (LLMZH_DEBUG=1), exit 1.
+    """
     try:
         yield
     except LlmzhError as error:
@@ -87,6 +94,23 @@ def reporting_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         warn("Interrupted.")
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # Typer's own exits and usage errors (exit 2)
+    except Exception as error:
+        if os.environ.get("LLMZH_DEBUG"):
+            raise
+        _fail(_unexpected(error))
+
+
+def _unexpected(error: Exception) -> LlmzhError:
+    """An exception llmzh does not know, as one line: its type and first line, credentials removed."""
+    import re
+
+    detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    detail = re.sub(r"//[^/@\s]*@", "//***@", detail)  # user:pass@ in a URL
+    detail = re.sub(r"\bhf_[A-Za-z0-9]{6,}", "hf_***", detail)  # a Hugging Face token
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return LlmzhError(f"unexpected error ({what})", hint="run with LLMZH_DEBUG=1 for details")
 
 
 def lang_of(choice: LangChoice | None) -> Any:

@@ -160,7 +160,9 @@ def _fetched_lines(fetched: list[Any]) -> list[str]:
 
 
 def _write(lines: list[str]) -> None:
-    sys.stdout.write("".join(f"{line}\n" for line in lines))
+    from llmzh.untrusted import shown
+
+    sys.stdout.write("".join(f"{shown(line)}\n" for line in lines))
 
 
 def _tell(licence: str | None, notes: list[str]) -> None:

@@ -36,6 +36,14 @@ class RuntimeChoice(StrEnum):
     llama_cpp = "llama.cpp"
 
 
+class KvCacheChoice(StrEnum):
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    q8_0 = "q8_0"
+    q4_0 = "q4_0"
+
+
 class FinetuneChoice(StrEnum):
     lora = "lora"
     qlora = "qlora"
@@ -51,7 +59,11 @@ Examples:
 * `llmzh estimate chatglm2-6b --ctx 32768 --prompt 30000` — a long document in one prompt
 * `llmzh estimate Qwen/Qwen2.5-14B-Instruct --quant q4_k_m` — any Hub repo (its config.json is fetched and cached)
 * `llmzh estimate glm-4-9b-chat --finetune qlora --seq 2048` — fine-tuning memory (a rough estimate)
-* `llmzh estimate yi-6b-chat --json` — the parts in bytes
+* `llmzh estimate yi-6b-chat --json` — the parts in bytes (`total_bytes` as nvidia-smi shows it, `allocated_bytes` as
+  torch.cuda.max_memory_allocated reports it)
+* `llmzh estimate Qwen/Qwen3.5-9B --quant bf16 --ctx 131072` — hybrid attention: KV cache of the 8 full-attention
+  layers only, plus the fixed state of the 24 linear ones
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --kv-cache q8_0` — llama.cpp with an 8-bit KV cache
 
 Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
 """
@@ -88,6 +100,15 @@ def estimate(
             "--runtime",
             help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits) or llama.cpp "
             "(default for GGUF levels).",
+            show_default=False,
+        ),
+    ] = None,
+    kv_cache: Annotated[
+        KvCacheChoice | None,
+        typer.Option(
+            "--kv-cache",
+            help="KV-cache type: fp16/bf16 (default: the model's dtype; llama.cpp f16), q8_0/q4_0 (llama.cpp, "
+            "Ollama), fp8 (vLLM).",
             show_default=False,
         ),
     ] = None,
@@ -128,22 +149,41 @@ def estimate(
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
         _warn_context(target, ctx, language)
-        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, limit, as_json, language)
+        for line in _notes(target.arch, language):
+            warn(line)
+        kv = kv_cache.value if kv_cache else "model"
+        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, kv, limit, as_json, language)
+
+
+def _notes(arch: Any, lang: Any) -> list[str]:
+    """One line per thing a reader should know about how the config was read."""
+    from llmzh.i18n import t
+
+    lines = []
+    if arch.family == "unknown" and arch.model_type:
+        lines.append(t("est_llama_style", lang).format(mt=arch.model_type))
+    if arch.counted:
+        lines.append(t("est_counted", lang).format(what="; ".join(arch.counted)))
+    return lines
 
 
 def _warn_context(target: Any, ctx: int, lang: Any) -> None:
-    """Above the native context the estimate still holds for the memory, but the model needs its extension method
-    (or cannot go that far at all): say so on stderr."""
+    """Above the native context the estimate still holds for the memory, but the model needs its extension method:
+    say so on stderr. Above the longest context the model supports at all, refuse."""
+    from llmzh.errors import UsageError
     from llmzh.i18n import t
 
+    longest = target.max_context
+    if longest is not None and ctx > longest.value:
+        raise UsageError(
+            f"--ctx {ctx} is beyond the longest context {target.name} supports ({int(longest.value)} tokens)",
+            hint=f"use --ctx {int(longest.value)} or less",
+        )
     native = target.native_ctx
     if native is None or ctx <= native:
         return
-    longest = target.max_context
     how = ""
-    if longest is not None and ctx > longest.value:
-        how = t("ctx_above_max", lang).format(longest=int(longest.value))
-    elif longest is not None and longest.condition is not None:
+    if longest is not None and longest.condition is not None:
         how = t("ctx_with_method", lang).format(method=longest.condition.get(lang))
     warn(t("ctx_above_native", lang).format(model=target.name, native=native, ctx=ctx, how=how))
 
@@ -209,21 +249,30 @@ def _inference(
     prompt: int | None,
     batch: int,
     runtime: RuntimeChoice | None,
+    kv_cache: str,
     limit: float | None,
     as_json: bool,
     lang: Any,
 ) -> None:
     from llmzh.errors import LlmzhError
-    from llmzh.estimate import estimate_inference
+    from llmzh.estimate import count_params, estimate_inference
+
+    params = count_params(target.arch)
 
     rows: list[dict[str, Any]] = []
     for level in levels:
         try:
             est = estimate_inference(
-                target.arch, level, ctx=ctx, prompt=prompt, batch=batch, runtime=runtime.value if runtime else None
+                target.arch,
+                level,
+                ctx=ctx,
+                prompt=prompt,
+                batch=batch,
+                runtime=runtime.value if runtime else None,
+                kv_cache=kv_cache,
             )
         except LlmzhError as error:
-            rows.append({"quant": level.value, "error": error.message})
+            rows.append({"quant": level.value, "error": error.message + (f" ({error.hint})" if error.hint else "")})
             continue
         published = target.published.get(level)
         total_gb = est.total_bytes / 2**30
@@ -234,11 +283,17 @@ def _inference(
                 "prompt": est.prompt,
                 "batch": est.batch,
                 "runtime": est.runtime,
+                "kv_cache": est.kv_cache,
                 "weights_bytes": est.weights_bytes,
                 "kv_cache_bytes": est.kv_cache_bytes,
+                "state_bytes": est.state_bytes,
                 "activation_bytes": est.activation_bytes,
                 "overhead_bytes": est.overhead_bytes,
                 "total_bytes": est.total_bytes,
+                "allocated_bytes": est.allocated_bytes,
+                "params": params.total,
+                "active_params": params.active,
+                "weights_include": list(target.arch.counted),
                 "total_gb": round(total_gb, 2),
                 "estimated": True,
                 "published_gb": round(published.gib, 2) if published is not None else None,
@@ -269,7 +324,7 @@ def _inference(
             row["quant"],
             row["runtime"],
             _gb(row["weights_bytes"]),
-            _gb(row["kv_cache_bytes"]),
+            _gb(row["kv_cache_bytes"] + row["state_bytes"]),  # a hybrid model's fixed state sits with its cache
             _gb(row["activation_bytes"]),
             _gb(row["overhead_bytes"]),
             "≈" + _gb(row["total_bytes"]),

@@ -78,11 +78,12 @@ def show(
         )
         language = lang_of(lang)
         repos = repo_index(cat)
-        from llmzh.fit import estimate_gb
+        from llmzh.fit import default_estimator
 
+        estimator = default_estimator(cat)  # memoized, and consistent with the published figures beside it
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
-        estimates = {e.variant.id: estimate_gb(e) for e in entries}
+        estimates = {e.variant.id: estimator(e, "inference") for e in entries}
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
         _print_hub(console, cat, match, repos, settings, language, strict=strict)
@@ -110,7 +111,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     if not roles:
         return
     infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
+    console.print(Text(f"\n{t('hub', lang)}  ({settings.shown_endpoint})", style="bold cyan"))
     console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
     notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
     for entry in entries:

@@ -1,0 +1,175 @@
+"""Fine-tuning memory (rough): AdamW in mixed precision on one device, LoRA / QLoRA / full / P-Tuning v2.
+
+Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter for mixed-precision Adam), QLoRA
+paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
+unquantized parameters to fp32; ``modules_to_save`` copies), Korthikanti et al. 2022 (activations saved per
+block), Qwen's finetune.py and ChatGLM's ptuning scripts for the defaults the bench uses.
+"""
+
+from typing import Literal, NamedTuple
+
+from llmzh.estimate.arch import Arch, EstimateError, Matrix, _matrices, count_params
+from llmzh.estimate.runtime import ALLOCATOR_SLACK, CUDA_CONTEXT_BYTES, WORKSPACE_BYTES, Attention
+from llmzh.estimate.weights import NF4_DOUBLE_QUANT_BITS, dense_bytes, weight_bytes
+from llmzh.schema import Quant
+
+FinetuneMethod = Literal["lora", "qlora", "full", "ptuning"]
+LoraTargets = Literal["default", "attention", "all"]
+
+ADAMW_STATE_BYTES = 8  # AdamW exp_avg and exp_avg_sq in fp32 per trainable parameter
+LOSS_BYTES_PER_LOGIT = 12
+"""Loss over the vocabulary in training, per position and vocabulary entry: the logits in bf16 (2), their fp32
+upcast (4), the fp32 log-softmax saved for backward (4) and the bf16 gradient (2). Check: Qwen-7B LoRA grows
+16.5 GiB from 256 to 8192 tokens (QwenLM/Qwen README), of which 7936 x 151936 x 12 bytes = 13.5 GiB. This is
+the loss under torch.autocast (transformers' Trainer with --bf16/--fp16 and no DeepSpeed), which runs log-softmax
+in fp32."""
+LOSS_BYTES_PER_LOGIT_HALF = 6
+"""The same loss where no autocast runs: DeepSpeed's fp16/bf16 engines convert the whole model to the half dtype and
+the Trainer then leaves mixed precision to them, so logits (2), log-softmax (2) and its gradient (2) stay half."""
+ZERO2_BYTES_PER_TRAINABLE = 2 + 2 + 4 + 4 + ADAMW_STATE_BYTES
+"""DeepSpeed ZeRO-2 on one device, per trainable parameter: half-precision parameter and gradient, fp32 master
+copy, fp32 gradient partition, AdamW states (DeepSpeed's estimate_zero2_model_states_mem_needs: 4 + 16 bytes)."""
+
+
+class FinetuneEstimate(NamedTuple):
+    """Peak GPU memory of one training step (bytes), roughly: AdamW, mixed precision, one device."""
+
+    method: FinetuneMethod
+    seq: int
+    batch: int
+    base_quant: Quant
+    trainable_params: int
+    weights_bytes: int  # the model's own weights as held during training (frozen, or trained for full)
+    adapter_bytes: int  # LoRA matrices / prefix (fp32), and modules_to_save copies
+    grads_optimizer_bytes: int  # gradients + AdamW states (+ fp32 master weights for full fine-tuning)
+    activation_bytes: int  # saved activations + loss, without gradient checkpointing
+    activation_checkpointed_bytes: int  # with gradient checkpointing (one block recomputed at a time)
+    overhead_bytes: int
+
+    @property
+    def total(self) -> int:
+        return self._static + self.activation_bytes
+
+    @property
+    def total_checkpointed(self) -> int:
+        return self._static + self.activation_checkpointed_bytes
+
+    @property
+    def _static(self) -> int:
+        return self.weights_bytes + self.adapter_bytes + self.grads_optimizer_bytes + self.overhead_bytes
+
+
+def _lora_matrices(arch: Arch, targets: LoraTargets) -> list[Matrix]:
+    if targets == "all":
+        return list(_matrices(arch))
+    if targets == "attention":
+        return [m for m in _matrices(arch) if m.kind.startswith("attn")]
+    return [m for m in _matrices(arch) if m.kind in ("attn_q", "attn_v", "attn_qkv")]
+
+
+def lora_params(arch: Arch, rank: int, targets: LoraTargets = "default") -> int:
+    """LoRA adds rank x (inputs + outputs) per adapted matrix. Targets: "default" = PEFT's default target modules
+    per family (q_proj and v_proj, or the fused query_key_value / c_attn / W_pack), "attention" = every attention
+    projection, "all" = every block matrix (QLoRA paper; Qwen's finetune.py: c_attn, c_proj, w1, w2)."""
+    return arch.layers * sum(rank * (m.rows_in + m.rows_out) for m in _lora_matrices(arch, targets))
+
+
+def _saved_per_token(arch: Arch, act: int) -> int:
+    """Activations one block saves for backward per token (bytes), after Korthikanti et al. 2022 ("Reducing
+    Activation Recomputation in Large Transformer Models", sec. 4.1) adapted to RMSNorm, grouped KV heads and gated
+    MLPs: norm inputs and outputs (4 x hidden), q/k/v and the attention output (2 x q_dim + 2 x kv_dim), the MLP's
+    matmul and elementwise inputs (4 x ffn gated, 2 x ffn GELU); no dropout masks."""
+    mlp = 4 * arch.ffn if arch.gated_mlp else 2 * arch.ffn
+    return (4 * arch.hidden + 2 * arch.q_dim + 2 * arch.kv_dim + mlp) * act
+
+
+def estimate_finetune(
+    arch: Arch,
+    method: FinetuneMethod,
+    *,
+    seq: int,
+    batch: int = 1,
+    base_quant: Quant | None = None,
+    lora_rank: int = 8,
+    lora_targets: LoraTargets = "default",
+    train_embeddings: bool = False,
+    prefix_len: int = 128,
+    attention: Attention = "flash",
+    zero2_bucket: int | None = None,
+) -> FinetuneEstimate:
+    """Rough peak GPU memory of fine-tuning with AdamW in mixed precision on one device.
+
+    * full: 16 bytes per parameter (ZeRO paper, Rajbhandari et al. 2020, sec. 3.1: fp16 weights and gradients,
+      fp32 master weights, momentum and variance: 2 + 2 + 12).
+    * lora: frozen 16-bit base (or ``base_quant``); LoRA matrices in fp32 (PEFT creates them in fp32) with fp32
+      gradients and AdamW states: 16 bytes per adapter parameter. Default: rank 8 on PEFT's default targets.
+    * qlora: the base quantized (default NF4 with double quantization, QLoRA paper; or a GPTQ checkpoint). PEFT's
+      ``prepare_model_for_kbit_training`` casts every unquantized parameter (embedding, LM head, norms) of a
+      bitsandbytes model to fp32 (``if not is_gptq_quantized``: a GPTQ model stays fp16); the same applies to
+      ``lora`` on any bitsandbytes base.
+    * ``zero2_bucket``: DeepSpeed ZeRO-2 on one device with that ``reduce_bucket_size`` (Qwen's finetune_ds.sh and
+      finetune_qlora_single_gpu.sh use ds_config_zero2.json: 2e8, overlap_comm): ``ZERO2_BYTES_PER_TRAINABLE``
+      per trainable parameter, two gradient buckets of that many half-precision elements (stage_1_and_2.py
+      double-buffers ``ipg_buffer`` under overlap_comm), and the loss without autocast
+      (``LOSS_BYTES_PER_LOGIT_HALF``). None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``).
+    * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
+      ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
+    * ``train_embeddings``: embedding and LM head trained as copies in the model dtype (PEFT ``modules_to_save``,
+      Qwen's "LoRA (emb)"): copy 2 + gradient 2 + fp32 AdamW states 8 bytes per parameter.
+
+    Activations: ``_saved_per_token`` per block and token (+ scores for eager attention) and the loss over the
+    vocabulary (``LOSS_BYTES_PER_LOGIT``); with gradient checkpointing only each block's input is kept, plus one
+    block's full set while it is recomputed. Overhead: CUDA context + workspace + allocator slack on the
+    checkpointed activations.
+    """
+    if seq < 1 or batch < 1:
+        raise EstimateError(f"need seq >= 1 and batch >= 1, got seq={seq}, batch={batch}")
+    p = count_params(arch)
+    if base_quant is None:
+        base_quant = Quant.BNB_NF4 if method == "qlora" else Quant.BF16
+    act = 2
+    tokens = seq * batch
+    adapter = 0
+    zero = zero2_bucket is not None
+    if method == "full":
+        trainable = p.total
+        weights = p.total * act
+        grads_opt = p.total * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (act + 4 + ADAMW_STATE_BYTES))
+    else:
+        weights = weight_bytes(arch, base_quant)
+        if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
+            weights -= int(p.block_linear * (0.5 - NF4_DOUBLE_QUANT_BITS / 8))
+        if method != "ptuning" and base_quant in (Quant.BNB_INT8, Quant.BNB_NF4, Quant.BNB_FP4):
+            weights += (p.embedding + p.lm_head + p.block_small + p.norms) * (4 - dense_bytes(base_quant))
+        if method == "ptuning":
+            trainable = prefix_len * arch.layers * 2 * arch.kv_dim
+        else:
+            trainable = lora_params(arch, lora_rank, lora_targets)
+        adapter = trainable * (act if zero else 4)
+        grads_opt = trainable * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (4 + ADAMW_STATE_BYTES))
+        if train_embeddings:
+            copies = p.embedding + p.lm_head
+            trainable += copies
+            adapter += copies * act
+            grads_opt += copies * (act + ADAMW_STATE_BYTES)
+    per_block = _saved_per_token(arch, act) * tokens
+    if attention == "eager":
+        prefix = prefix_len if method == "ptuning" else 0
+        per_block += arch.heads * seq * (seq + prefix) * batch * (act + 4)
+    loss = tokens * arch.vocab * (LOSS_BYTES_PER_LOGIT_HALF if zero else LOSS_BYTES_PER_LOGIT)
+    checkpointed = arch.layers * arch.hidden * tokens * act + per_block + loss
+    if zero2_bucket is not None:
+        grads_opt += 2 * zero2_bucket * act
+    return FinetuneEstimate(
+        method=method,
+        seq=seq,
+        batch=batch,
+        base_quant=base_quant,
+        trainable_params=trainable,
+        weights_bytes=weights,
+        adapter_bytes=adapter,
+        grads_optimizer_bytes=grads_opt,
+        activation_bytes=arch.layers * per_block + loss,
+        activation_checkpointed_bytes=checkpointed,
+        overhead_bytes=CUDA_CONTEXT_BYTES + WORKSPACE_BYTES + int(ALLOCATOR_SLACK * checkpointed),
+    )

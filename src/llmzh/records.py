@@ -1,0 +1,122 @@
+"""Catalog records to and from plain JSON values, for the on-disk cache: data that cannot run code when loaded.
+
+A record is stored as the list of its field values in order; its type hints say how to rebuild each one (records,
+tuples, enums, optionals, mappings of JSON values). Every value read back is type-checked against the hints, so a
+planted or damaged cache file of the right shape is refused (`ValueError`), never trusted. The cache keys
+include `SCHEMA`, so a file written under other record definitions is never decoded.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from llmzh.schema import RECORD_TYPES
+
+# Changes whenever a record gains, loses, renames or retypes a field.
+SCHEMA = zlib.crc32(repr([(cls.__name__, cls.__annotations__) for cls in RECORD_TYPES]).encode())
+
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def encode(value: Any) -> Any:
+    """A record (or tuple, enum, mapping, scalar) as JSON values; records become lists of their fields."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(tp: Any, value: Any) -> Any:
+    """Rebuild a value of type `tp` from `encode`'s output; raises ValueError if it does not have that shape."""
+    try:
+        return _decoder(tp)(value)
+    except (TypeError, ValueError, KeyError, IndexError) as error:
+        raise ValueError(f"not a cached {getattr(tp, '__name__', tp)}: {error}") from None
+
+
+def _scalar(kind: type) -> Decoder:
+    def check(value: Any) -> Any:
+        if type(value) is not kind and not (kind is float and type(value) is int):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return check
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError("mapping keys must be text")
+            _json_value(item)
+    elif isinstance(value, list):
+        for item in value:
+            _json_value(item)
+    elif value is not None and type(value) not in (str, int, float, bool):
+        raise TypeError(f"not a JSON value: {type(value).__name__}")
+    return value
+
+
+def _mapping(value: Any) -> Any:
+    if type(value) is not dict:
+        raise TypeError("expected a mapping")
+    return _json_value(value)
+
+
+def _decoder(tp: Any) -> Decoder:
+    found = _DECODERS.get(tp)
+    if found is None:
+        found = _DECODERS[tp] = _build(tp)
+    return found
+
+
+def _build(tp: Any) -> Decoder:
+    origin = typing.get_origin(tp)
+    if origin is types.UnionType or origin is typing.Union:
+        (inner_tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        inner = _decoder(inner_tp)
+        return lambda v: None if v is None else inner(v)
+    if origin is tuple:
+        item = _decoder(typing.get_args(tp)[0])
+
+        def as_tuple(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise TypeError("expected a list")
+            return tuple(item(v) for v in value)
+
+        return as_tuple
+    if origin is Mapping or origin is dict:
+        return _mapping
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp
+    if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
+        return _record(tp)
+    if tp in (str, int, float, bool):
+        return _scalar(tp)
+    raise TypeError(f"no decoder for {tp!r}")  # a record type this module does not know: a bug
+
+
+def _record(cls: Any) -> Decoder:
+    size = len(cls._fields)
+    fields: list[Decoder] = []  # filled on first use: a record may contain itself (Figure.alt)
+
+    def rebuild(value: Any) -> Any:
+        if not fields:
+            hints = typing.get_type_hints(cls)
+            fields.extend(_decoder(hints[name]) for name in cls._fields)
+        if type(value) is not list or len(value) != size:
+            raise TypeError(f"expected {size} fields for {cls.__name__}")
+        return cls(*[field(v) for field, v in zip(fields, value, strict=True)])
+
+    return rebuild
