@@ -170,3 +170,9 @@ def test_every_model_has_tasks_from_the_vocabulary_or_is_a_base_model() -> None:
     }
     _, glm4 = _model("glm-4-9b-chat")
     assert {"agent", "long-context"} <= set(glm4.tasks)
+
+
+def test_an_official_ollama_tag_shows_with_its_variant() -> None:
+    result = runner.invoke(app, ["show", "qwen3-8b", "--lang", "en", "--offline"])
+    assert result.exit_code == 0, result.stderr
+    assert "Ollama: ollama run qwen3:8b" in result.stdout
