@@ -263,6 +263,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(glm: FakeHub, small_disk: li
     commit = glm.repo("demo/glm-demo").refs["main"]
     assert json.loads(result.stdout) == {
         "dry_run": True,
+        "source": "hf",
         "variant": "glm-demo-fp16",
         "format": "full",
         "quantized_at_load": False,

@@ -258,7 +258,9 @@ def test_a_valid_config_is_cached_and_a_tampered_cache_is_fetched_again(fakehub:
 
 
 def _catalog_cache(root: Path) -> Path:
-    (found,) = (root / "_sandbox" / "llmzh_cache" / "catalog").glob("*.catalog.json")
+    # --catalog adds to the built-in catalog, which is cached beside it: take the fixture's own cache file.
+    caches = (root / "_sandbox" / "llmzh_cache" / "catalog").glob("*.catalog.json")
+    (found,) = (p for p in caches if str(FIXTURE.resolve()) in json.loads(p.read_text(encoding="utf-8"))["key"])
     return found
 
 

@@ -224,13 +224,14 @@ def card(
     return Group(*parts)
 
 
-def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang) -> Table:
-    """Live Hub figures of a card's repos, each labelled live or with the age of its cached copy."""
+def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, *, source: str = "hf") -> Table:
+    """Live figures of a card's repos (Hub or ModelScope), each labelled live or with the age of its cached copy."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    modelscope = source == "modelscope"  # its repo ids, and a download count over no stated period
     for key, justify in (
-        ("repo", "left"),
+        ("ms_repo" if modelscope else "repo", "left"),
         ("hub_status", "left"),
-        ("hub_downloads", "right"),
+        ("ms_downloads" if modelscope else "hub_downloads", "right"),
         ("hub_likes", "right"),
         ("hub_size", "right"),
         ("hub_weights", "right"),
@@ -241,7 +242,7 @@ def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang) ->
             t(key, lang),
             justify=justify,  # type: ignore[arg-type]
             no_wrap=key not in ("hub_status", "hub_fetched", "hub_modified"),
-            min_width=max(len(i.repo) for i in infos) if key == "repo" and infos else None,
+            min_width=max(len(i.repo) for i in infos) if key in ("repo", "ms_repo") and infos else None,
         )
     for info in infos:
         role = roles.get(info.repo)

@@ -541,6 +541,7 @@ class RepoListing(NamedTuple):
     commit: str
     files: tuple[RemoteFile, ...]
     gated: str | None = None  # "auto" / "manual" when access must be requested
+    source: str = "hf"  # where it was listed: "hf" (this module) or "modelscope" (llmzh.modelscope)
 
 
 class LocalFile(NamedTuple):

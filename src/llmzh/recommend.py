@@ -76,8 +76,12 @@ def recommend(
     task: str | None = None,
     commercial: bool = False,
     downloads: Callable[[Entry], int | None] | None = None,
+    need_of: Callable[[Entry], float | None] | None = None,
 ) -> list[Pick]:
-    """The best-fitting variant of every model that fits, ranked. With no `vram_gb`, fits are judged in RAM (CPU)."""
+    """The best-fitting variant of every model that fits, ranked. With no `vram_gb`, fits are judged in RAM (CPU).
+
+    ``need_of``: GB a variant needs under a serving runtime (llmzh.runtimes), replacing published and estimated
+    transformers figures; None from it means the runtime does not run the variant."""
     gpu = vram_gb is not None
     budget = vram_gb if gpu else ram_gb
     if budget is None:
@@ -97,8 +101,11 @@ def recommend(
             continue
         if not gpu and not runs_on_cpu(entry):
             continue
-        row = make_row(entry, ctx=ctx, estimator=estimator)
-        need = row.vram if gpu else row.ram
+        if need_of is not None:
+            need = Need(need_of(entry), "estimated")
+        else:
+            row = make_row(entry, ctx=ctx, estimator=estimator)
+            need = row.vram if gpu else row.ram
         if need.gb is None or need.gb > budget:
             continue
         pick = Pick(

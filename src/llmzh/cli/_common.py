@@ -172,7 +172,10 @@ TokenOpt = Annotated[
     typer.Option(
         "--token",
         metavar="TOKEN",
-        help="Hugging Face token for gated repos (default: HF_TOKEN). Never printed.",
+        help=(
+            "Token for gated or private repos: Hugging Face's (default: HF_TOKEN), or ModelScope's with "
+            "--source modelscope (default: MODELSCOPE_API_TOKEN). Never printed."
+        ),
         show_default=False,
     ),
 ]
@@ -185,6 +188,28 @@ OfflineOpt = Annotated[
 ]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Fetch Hub figures even if cached less than 24 h ago.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 if any Hub request fails.")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        metavar="hf|modelscope|auto",
+        help=(
+            "Where to ask: Hugging Face, ModelScope (modelscope.cn), or auto: Hugging Face, falling back to "
+            "ModelScope when it is unreachable (default: LLMZH_SOURCE, else auto)."
+        ),
+        show_default=False,
+    ),
+]
+
+
+def choose_source(option: str | None, settings: Any, *, token: str | None, refresh: bool = False) -> Any:
+    """`--source` settled for this command (`llmzh.source.choose`); a fallback is said in one line on stderr."""
+    from llmzh.source import choose
+
+    chosen = choose(option, settings, token=token, refresh=refresh, lang=lang_of(None))
+    if chosen.note is not None:
+        warn(chosen.note)
+    return chosen
 
 
 def hub_settings(
