@@ -41,7 +41,7 @@ def payload(size: int, seed: str) -> bytes:
 FILES = {
     "config.json": b'{"model_type": "qwen2", "num_hidden_layers": 24}',
     "tokenizer/vocab.json": b'{"a": 1}',
-    WEIGHTS: payload(1_000_000, "qwen"),
+    WEIGHTS: payload(2**20, "qwen"),  # 1 MB as every size prints: MB of 2^20 bytes
 }
 
 
@@ -83,7 +83,7 @@ def test_live_figures_are_labelled_and_cached(qwen: FakeModelScope) -> None:
     settings = ms.MsSettings.from_options()
     info = ms.fetch_infos([REPO], settings)[REPO]
     assert (info.status, info.downloads, info.likes, info.license) == ("ok", 1234, 56, "apache-2.0")
-    assert info.weights_bytes == 1_000_000 and info.size_bytes == sum(len(c) for c in FILES.values())
+    assert info.weights_bytes == 2**20 and info.size_bytes == sum(len(c) for c in FILES.values())
     before = len(qwen.requests)
     assert ms.fetch_infos([REPO], settings)[REPO].cached
     assert len(qwen.requests) == before
@@ -210,7 +210,7 @@ def test_an_interrupted_process_resumes_on_the_next_run(fakems: FakeModelScope, 
 
 
 def test_a_file_that_fails_its_sha256_is_not_kept(qwen: FakeModelScope) -> None:
-    qwen.corrupt(WEIGHTS, payload(1_000_000, "tampered"))  # served instead of what the listing describes
+    qwen.corrupt(WEIGHTS, payload(2**20, "tampered"))  # served instead of what the listing describes
     result = run("download", REPO, "--source", "modelscope")
     assert result.exit_code == 1
     assert "failed its size or sha256 check" in result.stderr
@@ -237,7 +237,7 @@ def test_verify_of_the_cache_copy_and_of_something_never_downloaded(qwen: FakeMo
     assert check.exit_code == 0, check.stderr
     report = json.loads(check.stdout)
     assert report["ok"] and {f["path"]: f["kind"] for f in report["files"]} == dict.fromkeys(FILES, "sha256")
-    (snapshot() / WEIGHTS).write_bytes(payload(1_000_000, "flipped"))
+    (snapshot() / WEIGHTS).write_bytes(payload(2**20, "flipped"))
     check = run("verify", REPO, "--source", "modelscope")
     assert check.exit_code == 1 and f"MISMATCH  {WEIGHTS}: sha256 " in check.stdout
 

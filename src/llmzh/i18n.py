@@ -104,6 +104,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "est_total": ("合计（估算）", "Total (est.)"),
     "est_published": ("项目公布", "Published"),
     "est_fits": ("能否放入 {gb} GB", "Fits {gb} GB"),
+    "est_fits_ram": ("能否放入 {gb} GB 内存", "Fits {gb} GB RAM"),
     "est_title": (
         "{name} 显存估算：上下文 {ctx} token（提示 {prompt}），batch {batch}（≈ 为估算值）",
         "{name} memory estimate: context {ctx} tokens (prompt {prompt}), batch {batch} (≈ estimates)",

@@ -9,12 +9,14 @@ import typer
 
 from llmzh.cli._common import (
     EndpointOpt,
+    LangOpt,
     MirrorOpt,
     OfflineOpt,
     TimeoutOpt,
     TokenOpt,
     app,
     hub_settings,
+    lang_of,
     reporting_errors,
     warn,
 )
@@ -34,6 +36,7 @@ def catalog_check(
             show_default=False,
         ),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Validate a catalog file and report every problem at once (exit 1 if any).
 
@@ -42,6 +45,7 @@ def catalog_check(
     within 10 %. Without PATH it checks the built-in catalog and your own catalog file, and that no id is used
     in both.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import catalog_files, catalog_path, check, merge
 
@@ -78,7 +82,9 @@ Examples:
 
 @catalog_app.command("draft", epilog=DRAFT_EPILOG)
 def catalog_draft(
-    repo: Annotated[str, typer.Argument(help="Hub repo id, owner/name.", show_default=False)],
+    repo: Annotated[
+        str, typer.Argument(help="Hub repo id, owner/name, or a pasted model page URL.", show_default=False)
+    ],
     output: Annotated[
         str | None,
         typer.Option(
@@ -90,6 +96,7 @@ def catalog_draft(
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
     offline: OfflineOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Write a starting catalog entry for a Hub repo, every fact with the URL it came from.
 
@@ -99,12 +106,18 @@ def catalog_draft(
     """
     from pathlib import Path
 
-    if "/" not in repo.strip("/"):
-        raise typer.BadParameter(f"{repo!r} is not a Hub repo id; give it as owner/name", param_hint="REPO")
+    lang_of(lang)
     with reporting_errors():
         from llmzh.draft import draft_yaml
         from llmzh.errors import LlmzhError, UsageError
-        from llmzh.hub import fetch_card, fetch_config
+        from llmzh.hub import check_repo_id, fetch_card, fetch_config
+        from llmzh.names import parse_name
+
+        parsed = parse_name(repo)
+        if parsed.repo is None:
+            raise UsageError(f"{repo!r} is not a Hub repo id; give it as owner/name")
+        repo = parsed.repo
+        check_repo_id(repo)
 
         settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
         card = fetch_card(repo, settings)
