@@ -89,6 +89,7 @@ def test_list_json_row_fields() -> None:
         "ceval": 38.9,
         "cmmlu": None,
         "modelscope": None,
+        "modelscope_repo": None,
     }
 
 

@@ -96,6 +96,7 @@ def test_an_empty_name_is_a_usage_error(command: list[str]) -> None:
         ("https://hf-mirror.com/01-ai/Yi-6B-Chat", "01-ai/Yi-6B-Chat", "huggingface"),
         ("https://www.modelscope.cn/models/qwen/Qwen2.5-7B-Instruct/summary", "qwen/Qwen2.5-7B-Instruct", "modelscope"),
         ("  Qwen/Qwen2.5-7B-Instruct ", "Qwen/Qwen2.5-7B-Instruct", None),
+        ("https://modelscope.cn/models/%E6%9F%90%E7%BB%84%E7%BB%87/model-7b/files", "某组织/model-7b", "modelscope"),
     ],
 )
 def test_pasted_model_pages_become_repo_ids(pasted: str, repo: str, source: str | None) -> None:
@@ -301,6 +302,8 @@ def _zh_scenarios(fakehub: FakeHub, tmp_path: Path) -> list[list[str]]:
         ["verify", "glm-demo", *fx],
         ["doctor"],
         ["catalog", "check", str(FIXTURE)],
+        ["catalog", "draft", "someone/tiny-qwen", "-o", str(tmp_path / "draft.yaml")],
+        ["catalog", "draft", "a/b", "--offline"],
         ["export", "--format", "json", "-o", str(tmp_path / "c.json"), *fx],
     ]
 
@@ -566,3 +569,28 @@ def test_missing_values_print_one_way() -> None:
     code, out, _ = run("show", "glm-demo", "--offline", "--catalog", str(FIXTURE))
     row = next(line for line in out.splitlines() if line.startswith("glm-demo-cpu"))
     assert "—" in row and " - " not in row
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["list", "--sort", "foo"], "错误：--sort 的值无效：'foo' 不是可选值之一"),
+        (["list", "--nope"], "错误：没有这个选项：--nope"),
+        (["list", "--ctx", "abc"], "错误：--ctx 的值无效：'abc' 不是有效的整数。"),
+        (["show"], "错误：缺少参数 NAME。"),
+        (["bogus"], "错误：没有命令 bogus。"),
+    ],
+)
+def test_the_parsers_own_usage_errors_in_zh(args: list[str], expected: str) -> None:
+    """Typer's usage errors (an unknown option, a bad choice) through the real entry point, as a user sees them."""
+    import subprocess
+    import sys
+
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "LLMZH_LANG": "en"}
+    result = subprocess.run(
+        [sys.executable, "-m", "llmzh", "--lang", "zh", *args], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected) and english_sentences(result.stderr) == [], result.stderr
+    english = subprocess.run([sys.executable, "-m", "llmzh", *args], capture_output=True, text=True, env=env)
+    assert english.returncode == 2 and "错误" not in english.stderr  # English stays Typer's own

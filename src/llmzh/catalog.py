@@ -456,6 +456,9 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                         f"expected a date YYYY-MM-DD or YYYY-MM, got {model.release_date.value!r}",
                     )
                 )
+            if model.modelscope is not None and not REPO_PATTERN.match(model.modelscope):
+                message = f"malformed ModelScope repo id {model.modelscope!r} (expected owner/name)"
+                problems.append(Problem(file, mpath + (("modelscope", "modelscope"),), message))
             base = model.base_weights
             if base is not None:
                 bpath = mpath + (("base_weights", "base_weights"),)
@@ -481,6 +484,9 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                                 f"malformed Hub repo id {repo!r} (expected owner/name)",
                             )
                         )
+                if variant.modelscope is not None and not REPO_PATTERN.match(variant.modelscope.repo):
+                    message = f"malformed ModelScope repo id {variant.modelscope.repo!r} (expected owner/name)"
+                    problems.append(Problem(file, vpath + (("modelscope", "modelscope"), ("repo", "repo")), message))
                 if variant.quantize_from is not None and variant.quantize_from not in variant_ids:
                     problems.append(
                         Problem(

@@ -506,24 +506,26 @@ def _fetch_within(todo: list[tuple[str, HubInfo | None]], settings: HubSettings)
     return results
 
 
-def failure_summary(infos: Iterable[HubInfo]) -> str | None:
-    """One line naming what failed, or None when every repo was answered."""
+def failure_summary(infos: Iterable[HubInfo], *, source: str = "hf") -> str | None:
+    """One line naming what failed, or None when every repo was answered; it starts with the source asked."""
     failed = [i for i in infos if i.error is not None and i.status != "gone"]
     if not failed:
         return None
     reasons = sorted({i.error for i in failed if i.error})
     stale = sum(1 for i in failed if i.stale)
-    line = f"Hub: {len(failed)} repo(s) without fresh figures: {'; '.join(reasons)}"
+    label = "ModelScope" if source == "modelscope" else "Hub"
+    line = f"{label}: {len(failed)} repo(s) without fresh figures: {'; '.join(reasons)}"
     if stale:
         line += f" — showing {stale} from the cache (stale)"
     return line
 
 
-def require_ok(infos: Iterable[HubInfo]) -> None:
-    """For --strict: turn any Hub failure into an error."""
-    summary = failure_summary(infos)
+def require_ok(infos: Iterable[HubInfo], *, source: str = "hf") -> None:
+    """For --strict: turn any failure of the source asked into an error."""
+    summary = failure_summary(infos, source=source)
     if summary is not None:
-        raise HubError(summary, hint="retry later, try --endpoint / --mirror, or drop --strict")
+        elsewhere = "check MODELSCOPE_ENDPOINT" if source == "modelscope" else "try --endpoint / --mirror"
+        raise HubError(summary, hint=f"retry later, {elsewhere}, or drop --strict")
 
 
 def age(fetched_at: float | None, now: float | None = None) -> str:

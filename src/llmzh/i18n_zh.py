@@ -65,6 +65,25 @@ MESSAGES: dict[str, str] = {
     "{variant} is the {level} variant; --quant {quant} contradicts it": "{variant} 是 {level} 版本，与 --quant {quant} 矛盾",
     "drop --quant, or name the model: {model}": "去掉 --quant，或改用模型名：{model}",
     "the prompt ({prompt}) cannot be longer than the context ({ctx})": "提示长度（{prompt}）不能超过上下文长度（{ctx}）",
+    # the command-line parser's own errors
+    "No such option: {opt}": "没有这个选项：{opt}",
+    "No such option: {opt} Did you mean {alt}?": "没有这个选项：{opt}，您是不是要用 {alt}？",
+    "No such option: {opt} (Possible options: {alts})": "没有这个选项：{opt}（可能是：{alts}）",
+    "Got unexpected extra argument(s) ({args})": "多余的参数（{args}）",
+    "{value} is not a valid int range.": "{value} 不是有效的整数。",
+    "{value} is not a valid float range.": "{value} 不是有效的数字。",
+    "No such command '{cmd}'.": "没有命令 {cmd}。",
+    "Missing command.": "缺少命令。",
+    "Missing argument '{arg}'.": "缺少参数 {arg}。",
+    "Missing option '{opt}'.": "缺少选项 {opt}。",
+    "Option '{opt}' requires an argument.": "选项 {opt} 需要一个值。",
+    "Invalid value for '{opt}': {reason}": "{opt} 的值无效：{reason}",
+    "{value} is not one of {choices}.": "{value} 不是可选值之一：{choices}。",
+    "{value} is not a valid integer.": "{value} 不是有效的整数。",
+    "{value} is not a valid float.": "{value} 不是有效的数字。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
     # list / recommend
     "Nothing fits {gb} GB of VRAM; the smallest is {id} at {need} GB.": "{gb} GB 显存放不下任何模型；最小的是 {id}，需 {need} GB。",
     "Nothing fits {gb} GB of RAM; the smallest is {id} at {need} GB.": "{gb} GB 内存放不下任何模型；最小的是 {id}，需 {need} GB。",
@@ -103,6 +122,11 @@ MESSAGES: dict[str, str] = {
     "Hub: {n} repo(s) without fresh figures: {reasons} — showing {m} from the cache (stale)": (
         "Hub：{n} 个仓库没有取到最新数据：{reasons}——其中 {m} 个显示缓存（已过期）"
     ),
+    "ModelScope: {n} repo(s) without fresh figures: {reasons}": "ModelScope：{n} 个仓库没有取到最新数据：{reasons}",
+    "ModelScope: {n} repo(s) without fresh figures: {reasons} — showing {m} from the cache (stale)": (
+        "ModelScope：{n} 个仓库没有取到最新数据：{reasons}——其中 {m} 个显示缓存（已过期）"
+    ),
+    "retry later, check MODELSCOPE_ENDPOINT, or drop --strict": "稍后重试，检查 MODELSCOPE_ENDPOINT，或去掉 --strict",
     "{summary}; cells it could not fill show —": "{summary}；未能获取的单元格显示为 —",
     "{host} did not answer within {s} s": "{host} 在 {s} 秒内没有响应",
     "cannot reach {host} ({reason})": "无法连接 {host}（{reason}）",
@@ -173,6 +197,14 @@ MESSAGES: dict[str, str] = {
     "{repo} ({rev}) is not in the Hugging Face cache {path}": "{repo}（{rev}）不在 Hugging Face 缓存 {path} 中",
     "download it first, or give --local-dir DIR for a plain copy": "请先下载，或用 --local-dir DIR 指定普通副本所在目录",
     "{repo} has no files at {rev}": "{repo} 在 {rev} 没有文件",
+    "{repo} is not on {host}: deleted, renamed or private": "{host} 上没有 {repo}：已删除、改名或为私有仓库",
+    "{repo} is not on {host}: deleted, renamed, private, or no revision {rev}": "{host} 上没有 {repo}：已删除、改名、为私有仓库，或没有版本 {rev}",
+    "check the name at {url}; a private repo needs --token": "请在 {url} 核对名称；私有仓库需要 --token",
+    "check the name at {url}; a private repo needs MODELSCOPE_API_TOKEN or --token": "请在 {url} 核对名称；私有仓库需要 MODELSCOPE_API_TOKEN 或 --token",
+    "{repo} has no revision {rev}": "{repo} 没有版本 {rev}",
+    "give a branch, tag or commit hash that exists (--revision; default: main)": "请给出存在的分支、标签或提交哈希（--revision；默认：main）",
+    "{path} exists; the draft would overwrite it": "{path} 已存在；写入初稿会覆盖它",
+    "choose another --output file": "请换一个 --output 文件",
     "no file of {repo} matches {given}": "{repo} 中没有文件匹配 {given}",
     "its files: {files}": "其文件：{files}",
     "not enough disk space in {path}: {missing} still to download, {free} free": "{path} 磁盘空间不足：还需下载 {missing}，剩余 {free}",
@@ -271,8 +303,8 @@ HELP: dict[str, str] = {
     "Exit 1 if any Hub request fails.": "任何 Hub 请求失败时以退出码 1 结束。",
     "GPU memory in GB, or 'auto' to read this machine's GPUs (free memory counts).": "显存 GB 数（可写 8、8GB、8 GiB），或 auto 读取本机 GPU（按空闲显存）。",
     # doctor
-    "Show the detected GPUs and RAM, the Hub endpoint in use and whether it answers, cache locations and sizes, whether a token is set (never its value), and the versions of the libraries involved.": (
-        "显示检测到的 GPU 和内存、正在使用的 Hub 地址及其能否访问、缓存位置和大小、是否设置了 token（从不显示其值），以及相关库的版本。"
+    "Show the detected GPUs and RAM, the Hub and ModelScope endpoints and whether they answer, cache locations and sizes, whether a token is set for each (never its value), and the versions of the libraries involved.": (
+        "显示检测到的 GPU 和内存、Hub 与 ModelScope 的地址及能否访问、缓存位置和大小、各自是否设置了 token（从不显示其值），以及相关库的版本。"
     ),
     "what llmzh sees on this machine": "llmzh 在本机看到的情况",
     "does the mirror answer from here?": "从这里能否访问镜像？",

@@ -48,7 +48,10 @@ def _from_url(raw: str) -> Name | None:
         return None
     match = _URL.match(raw)
     host = (match["host"].lower() if match else "").removeprefix("www.")
-    parts = [p for p in ((match["path"] or "") if match else "").split("/") if p]
+    from urllib.parse import unquote
+
+    # A page copied from a browser's address bar has its Chinese parts percent-encoded.
+    parts = [unquote(p) for p in ((match["path"] or "") if match else "").split("/") if p]
     repo: str | None = None
     source: Source | None = None
     if host in _HF_HOSTS:
@@ -60,7 +63,8 @@ def _from_url(raw: str) -> Name | None:
         source = "modelscope"
         if len(parts) >= 3 and parts[0] == "models" and (len(parts) == 3 or parts[3] in _MS_PAGES):
             repo = f"{parts[1]}/{parts[2]}"
-    if repo is None or not is_repo_id(repo):
+    valid = is_repo_id if source == "huggingface" else REPO_SHAPE.match  # ModelScope ids may be Chinese
+    if repo is None or not valid(repo):
         raise LlmzhError(
             f"{raw!r} is not a model page on huggingface.co, hf-mirror.com or modelscope.cn",
             hint="paste a model page such as https://huggingface.co/Qwen/Qwen2.5-7B-Instruct, or give owner/name",

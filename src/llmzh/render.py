@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from llmzh.i18n import commercial, t
 from llmzh.schema import Device, Entry, FigureKind, Lang, Link, Memory, Model, Quant, Text, Unit
 from llmzh.select import Need, Row
+from llmzh.source import modelscope_repo
 from llmzh.table import Column
 from llmzh.table import render as render_table
 
@@ -265,6 +266,7 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "ceval": score_value(model, "C-Eval"),
         "cmmlu": score_value(model, "CMMLU"),
         "modelscope": model.modelscope,
+        "modelscope_repo": modelscope_repo(entry, repo),
     }
 
 

@@ -81,14 +81,37 @@ def main() -> None:
     asks_help = "--help" in argv or "-h" in argv
     wanted = {COMMANDS[command]} if command in COMMANDS and not asks_help else set(COMMANDS.values())
     app = _register(wanted)
-    if (asks_help or command is None) and _lang(argv) == "zh":  # a bare `llmzh` prints the help too
-        import typer.main
-
-        built = typer.main.get_command(app)
-        localize(built)
-        built(prog_name="llmzh")
+    if _lang(argv) != "zh":
+        app()
         return
-    app()
+    import typer.main
+
+    built = typer.main.get_command(app)
+    if asks_help or command is None:  # a bare `llmzh` prints the help too
+        localize(built)
+    _run_in_chinese(built)
+
+
+def _run_in_chinese(command: Any) -> None:
+    """Run the built command so that Typer's own usage errors (an unknown option, a bad choice, a missing
+    argument) come back here instead of being printed in English, and say them in Chinese: exit 2 as before."""
+    import typer
+
+    from llmzh.i18n_zh import translate
+
+    # The parser's UsageError, which Typer raises but does not export (BadParameter is one of its subclasses).
+    usage_error: Any = typer.BadParameter.__mro__[1]
+    try:
+        code = command.main(prog_name="llmzh", standalone_mode=False)
+    except usage_error as error:
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "llmzh"
+        sys.stderr.write(f"错误：{translate(error.format_message())}\n提示：运行 `{where} --help` 查看用法\n")
+        sys.exit(2)
+    except typer.Abort:
+        sys.stderr.write("已中断。\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def __getattr__(name: str) -> Any:

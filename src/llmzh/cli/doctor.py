@@ -42,8 +42,8 @@ def doctor(
     offline: OfflineOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Show the detected GPUs and RAM, the Hub endpoint in use and whether it answers, cache locations and sizes,
-    whether a token is set (never its value), and the versions of the libraries involved."""
+    """Show the detected GPUs and RAM, the Hub and ModelScope endpoints and whether they answer, cache locations and
+    sizes, whether a token is set for each (never its value), and the versions of the libraries involved."""
     language = lang_of(lang)
     with reporting_errors():
         from llmzh.doctor import gather, report_json
@@ -89,6 +89,7 @@ def _text(report: Any, lang: Any) -> str:
     state = say("answers", "可访问") if report.endpoint_ok else say("does not answer", "无法访问")
     lines.append(f"  {say('endpoint', '地址')}: {report.endpoint} — {state} ({tr(report.endpoint_detail)})")
     lines.append(f"  token: {tr(report.token)}")
+    lines += _modelscope_lines(report, lang)
     lines += ["", say("Caches", "缓存")]
     for cache in report.caches:
         size = human_bytes(cache.bytes) if cache.bytes is not None else say("not created yet", "尚未创建")
@@ -103,3 +104,14 @@ def _text(report: Any, lang: Any) -> str:
     for package, version in report.versions.items():
         lines.append(f"  {package} {version or say('not installed', '未安装')}")
     return "\n".join(lines) + "\n"
+
+
+def _modelscope_lines(report: Any, lang: Any) -> list[str]:
+    """The ModelScope section, in the language of the rest (--lang, LLMZH_LANG, else the locale)."""
+    from llmzh.i18n import t
+
+    state = t("doctor_answers" if report.modelscope_ok else "doctor_no_answer", lang)
+    token = report.modelscope_token
+    shown = t(f"token_{token}", lang) if token in ("stored login", "not set") else token
+    endpoint = f"{report.modelscope_endpoint} — {state} ({tr(report.modelscope_detail)})"
+    return ["", t("doctor_ms", lang), f"  {t('doctor_endpoint', lang)}: {endpoint}", f"  token: {shown}"]

@@ -197,7 +197,7 @@ def list_(
         from llmzh.fit import default_estimator
 
         selection = select(cat, filters, estimator=default_estimator(cat, ctx))
-        repos = repo_index(cat)
+        repos = hub_repos = repo_index(cat)  # `repos`: where live figures are asked (ModelScope's ids with it)
         infos: dict[str, Any] | None = None
         live_source: dict[str, str] = {}
         if live or sort in LIVE_SORTS:
@@ -239,7 +239,7 @@ def list_(
 
             print_json(
                 [
-                    row_json(r, repos[r.id])
+                    row_json(r, hub_repos[r.id])
                     | (live_json(infos.get(repos[r.id] or "")) | live_source if infos is not None else {})
                     for r in [*rows, *unknown]
                 ]
@@ -280,11 +280,12 @@ def _live(selection: Any, repos: dict[str, str | None], settings: Any, strict: b
     from llmzh.hub import failure_summary, fetch_infos, require_ok
 
     wanted = [repos[r.id] for r in (*selection.rows, *selection.unknown) if repos[r.id]]
-    fetch = modelscope.fetch_infos if isinstance(settings, modelscope.MsSettings) else fetch_infos
-    infos = fetch([r for r in wanted if r], settings)
+    on_modelscope = isinstance(settings, modelscope.MsSettings)
+    source = modelscope.SOURCE if on_modelscope else "hf"
+    infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)([r for r in wanted if r], settings)
     if strict:
-        require_ok(infos.values())
-    summary = failure_summary(infos.values())
+        require_ok(infos.values(), source=source)
+    summary = failure_summary(infos.values(), source=source)
     if summary is not None:
         warn(summary + "; cells it could not fill show —")
     return infos

@@ -245,6 +245,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     from llmzh.i18n import t
 
     on_modelscope = isinstance(settings, modelscope.MsSettings)
+    source = modelscope.SOURCE if on_modelscope else "hf"
 
     entries = entries_of(cat, match)
     roles: dict[str, str] = {}
@@ -261,15 +262,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
     console.print(Text(f"\n{title}  ({settings.shown_endpoint})", style="bold cyan"))
     labels = {r: v for r, v in roles.items() if v}
-    console.print(
-        hub_table(
-            [infos[r] for r in roles],
-            labels,
-            lang,
-            console.width,
-            source=modelscope.SOURCE if on_modelscope else "hf",
-        )
-    )
+    console.print(hub_table([infos[r] for r in roles], labels, lang, console.width, source=source))
     # The catalog's facts are the Hugging Face repos'; ModelScope's copies are not compared with them.
     notes = [
         n
@@ -286,8 +279,8 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         console.print(Text(t("hub_notes", lang), style="bold yellow"))
         for note in dict.fromkeys(notes):
             console.print(Text(f"  ! {tr(note)}", style="yellow"))
-    summary = failure_summary(infos.values())
+    summary = failure_summary(infos.values(), source=source)
     if summary is not None:
         if strict:
-            require_ok(infos.values())
+            require_ok(infos.values(), source=source)
         warn(summary)
