@@ -83,6 +83,8 @@ class FakeModelScope:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._bodies_done = threading.Condition(self._lock)  # notified when a file body's Transfer is recorded
+        self._bodies_in_flight = 0
         self._ids = itertools.count(1)
         self._repos: dict[str, MsRepo] = {}
         self._requests: list[RecordedRequest] = []
@@ -224,7 +226,10 @@ class FakeModelScope:
 
     @property
     def transfers(self) -> list[Transfer]:
-        with self._lock:
+        """Copy of the file bodies sent so far; waits (up to 10 s) for bodies still being sent to be logged, as
+        FakeHub.transfers does: a client can have read a whole body before the server thread records it."""
+        with self._bodies_done:
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)
             return list(self._transfers)
 
     @property
@@ -452,6 +457,8 @@ class _Handler(BaseHTTPRequestHandler):
         limit = length if drop is None else min(length, drop[1])
         pause = self.fake._take(self.fake._body_stalls, lambda s: s[0] == path and s[1] < limit)
         sent = 0
+        with self.fake._lock:
+            self.fake._bodies_in_flight += 1
         try:
             for chunk in _chunks(content, start, start + limit):
                 if pause is not None and sent <= pause[1] < sent + len(chunk):
@@ -466,10 +473,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.fake.throughput and self.fake._wake.wait(len(chunk) / self.fake.throughput):
                     break
         finally:
-            with self.fake._lock:
+            with self.fake._bodies_done:
                 self.fake._transfers.append(
                     Transfer(method, self.path, path, status, range_header, length, sent, sent < length)
                 )
+                self.fake._bodies_in_flight -= 1
+                self.fake._bodies_done.notify_all()
         if sent < length:
             self.close_connection = True
             self.wfile.flush()
