@@ -1,0 +1,245 @@
+"""The estimator pinned to values computed by hand from the sources, not from the code: bytes of GGUF tensors from
+ggml's block sizes and llama.cpp's type rules, KV caches from each config's numbers, llama.cpp's compute buffer past
+one micro-batch, the transformers logits of a whole prompt, AWQ's loading peak on a tied-embedding model, and the
+overheads nvidia-smi sees. Each test is there because a mutation of the estimator survived without it
+(bench/mutants.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmzh.estimate import (
+    Matrix,
+    arch_from_config,
+    estimate_inference,
+    kv_bytes_per_token,
+    state_bytes_per_sequence,
+    weight_bytes,
+)
+from llmzh.estimate.weights import _gguf_matrix_type
+from llmzh.schema import Quant
+
+MiB = 1 << 20
+CONFIGS = Path(__file__).parent / "fixtures" / "configs"
+
+# Published configs (values copied from each repo's config.json, as in tests/test_estimate.py).
+QWEN2_5_7B = {
+    "model_type": "qwen2",
+    "hidden_size": 3584,
+    "intermediate_size": 18944,
+    "num_attention_heads": 28,
+    "num_hidden_layers": 28,
+    "num_key_value_heads": 4,
+    "vocab_size": 152064,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 32768,
+    "torch_dtype": "bfloat16",
+}
+QWEN2_5_0_5B = {
+    "model_type": "qwen2",
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_attention_heads": 14,
+    "num_hidden_layers": 24,
+    "num_key_value_heads": 2,
+    "vocab_size": 151936,
+    "tie_word_embeddings": True,
+    "max_position_embeddings": 32768,
+}
+QWEN2_5_0_5B_PARAMS = 494_032_768  # Qwen/Qwen2.5-0.5B safetensors: "494M params"
+QWEN2_5_0_5B_EMBEDDING = 151936 * 896
+
+# A two-layer LLaMA-style model whose rows are all multiples of 256, so every k-quant applies as llama.cpp chooses
+# it: q 256->256, k and v 256->128, o 256->256, gate and up 256->512, down 512->256; RMSNorms only.
+TINY = {
+    "model_type": "llama",
+    "num_hidden_layers": 2,
+    "hidden_size": 256,
+    "intermediate_size": 512,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 1000,
+}
+TINY_F32 = 4 * (2 * 2 * 256 + 256)  # two RMSNorm weights per layer and the final norm, F32 in GGUF
+
+
+def _config(name: str) -> dict[str, object]:
+    data = json.loads((CONFIGS / f"{name}.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _k(weights: int, block_bytes: int) -> int:
+    """Bytes of ``weights`` weights in a k-quant type: 256 weights per block (ggml-common.h)."""
+    assert weights % 256 == 0
+    return weights // 256 * block_bytes
+
+
+Q2_K, Q3_K, Q4_K, Q5_K, Q6_K = 84, 110, 144, 176, 210  # sizeof(block_q*_K), ggml-common.h
+
+
+# ---------------------------------------------------------------- GGUF: llama.cpp's per-tensor types
+
+
+def test_q4_k_m_gives_more_bits_to_the_layers_llama_cpp_names() -> None:
+    # llama-quant.cpp use_more_bits(i, n): i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2; for 32 layers:
+    more = [0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]
+    v = Matrix("attn_v", 4096, 1024)
+    down = Matrix("ffn_down", 14336, 4096)
+    assert [i for i in range(32) if _gguf_matrix_type(Quant.Q4_K_M, v, i, 32, 4) == "q6_K"] == more
+    assert [i for i in range(32) if _gguf_matrix_type(Quant.Q5_K_M, down, i, 32, 4) == "q6_K"] == more
+    assert _gguf_matrix_type(Quant.Q4_K_M, v, 4, 32, 4) == "q4_K"
+    assert _gguf_matrix_type(Quant.Q5_K_M, v, 4, 32, 4) == "q5_K"
+    # Q3_K_M: attn_v Q5_K in the first two layers only; ffn_down Q5_K in the first sixteenth (2 of 32 layers)
+    assert [_gguf_matrix_type(Quant.Q3_K_M, v, i, 32, 4) for i in (0, 1, 2)] == ["q5_K", "q5_K", "q4_K"]
+    assert [_gguf_matrix_type(Quant.Q3_K_M, down, i, 32, 4) for i in (1, 2)] == ["q5_K", "q4_K"]
+
+
+def test_q4_k_m_bytes_of_every_tensor_of_a_two_layer_model() -> None:
+    # Layer 1 of 2 is a use_more_bits layer (i >= 7 x 2 / 8): its attn_v and ffn_down are Q6_K; layer 0 is all
+    # Q4_K. Token embedding Q4_K (untied), output Q6_K, norms F32.
+    layer0 = _k(65536 + 32768 + 32768 + 65536 + 3 * 131072, Q4_K)
+    layer1 = _k(65536 + 32768 + 65536 + 2 * 131072, Q4_K) + _k(32768 + 131072, Q6_K)
+    expected = layer0 + layer1 + _k(256_000, Q4_K) + _k(256_000, Q6_K) + TINY_F32
+    assert expected == 1_064_912
+    assert weight_bytes(arch_from_config(TINY), Quant.Q4_K_M) == expected
+
+
+def test_q5_k_m_q3_k_m_and_q2_k_bytes_of_a_two_layer_model() -> None:
+    tiny = arch_from_config(TINY)
+    layer0 = _k(589_824, Q5_K)
+    layer1 = _k(425_984, Q5_K) + _k(32768 + 131072, Q6_K)
+    assert weight_bytes(tiny, Quant.Q5_K_M) == layer0 + layer1 + _k(256_000, Q5_K) + _k(256_000, Q6_K) + TINY_F32
+    # Q3_K_M: attn_v Q5_K (layers 0 and 1), ffn_down and attn_output Q4_K, the rest Q3_K; embedding Q3_K
+    layer = _k(65536 + 32768 + 2 * 131072, Q3_K) + _k(32768, Q5_K) + _k(65536 + 131072, Q4_K)
+    assert weight_bytes(tiny, Quant.Q3_K_M) == 2 * layer + _k(256_000, Q3_K) + _k(256_000, Q6_K) + TINY_F32
+    # Q2_K with 2 query heads per KV head: attn_v, attn_output and ffn_down Q3_K, the rest Q2_K
+    layer = _k(65536 + 32768 + 2 * 131072, Q2_K) + _k(32768 + 65536 + 131072, Q3_K)
+    assert weight_bytes(tiny, Quant.Q2_K) == 2 * layer + _k(256_000, Q2_K) + _k(256_000, Q6_K) + TINY_F32
+
+
+def test_q2_k_gives_attn_v_q4_k_from_four_query_heads_per_kv_head() -> None:
+    mqa = arch_from_config({**TINY, "num_key_value_heads": 1})  # k and v 256 -> 64; 4 query heads share one
+    layer = _k(65536 + 16384 + 2 * 131072, Q2_K) + _k(16384, Q4_K) + _k(65536 + 131072, Q3_K)
+    assert weight_bytes(mqa, Quant.Q2_K) == 2 * layer + _k(256_000, Q2_K) + _k(256_000, Q6_K) + TINY_F32
+
+
+def test_a_fused_qkv_and_a_tied_embedding_in_gguf() -> None:
+    # BLOOM-style: fused query_key_value 256 -> 768, dense 256 -> 256, 4h MLP 256 -> 1024 -> 256, biases and
+    # LayerNorms everywhere (F32), tied output: the one shared tensor is quantized as the output, Q6_K.
+    bloom = arch_from_config({"model_type": "bloom", "n_layer": 2, "n_head": 4, "hidden_size": 256, "vocab_size": 1000})
+    qkv = _k(196_608, Q5_K)  # Q4_K_M gives a fused attn_qkv Q5_K
+    layer0 = qkv + _k(65536 + 262_144 + 262_144, Q4_K)
+    layer1 = qkv + _k(65536 + 262_144, Q4_K) + _k(262_144, Q6_K)
+    per_layer_f32 = 2 * 2 * 256 + 768 + 256 + 1024 + 256  # 2 LayerNorms, qkv/dense biases, MLP biases
+    f32 = 4 * (2 * per_layer_f32 + 2 * 256 + 2 * 256)  # + final LayerNorm + embedding LayerNorm
+    assert weight_bytes(bloom, Quant.Q4_K_M) == layer0 + layer1 + _k(256_000, Q6_K) + f32 == 1_242_192
+    # Q5_K_M gives it Q6_K, Q3_K_M Q4_K (with attn_output)
+    layer = _k(196_608, Q6_K) + _k(65536 + 262_144, Q5_K)
+    assert weight_bytes(bloom, Quant.Q5_K_M) == 2 * layer + _k(262_144, Q5_K + Q6_K) + _k(256_000, Q6_K) + f32
+
+
+# ---------------------------------------------------------------- KV cache and recurrent state
+
+
+def test_a_bf16_kv_cache_is_two_bytes_per_element_on_every_runtime() -> None:
+    a = arch_from_config(QWEN2_5_7B)
+    # 28 layers x 2 (K, V) x 4 KV heads x 128 x 2 bytes, for n_ctx 4000 padded to 4096 by llama.cpp
+    per_token = 28 * 2 * 4 * 128 * 2
+    gguf = estimate_inference(a, Quant.Q4_K_M, ctx=4000, prompt=100, kv_cache="bf16")
+    assert (gguf.kv_cache, gguf.kv_cache_bytes) == ("bf16", per_token * 4096)
+    hf = estimate_inference(a, Quant.BF16, ctx=4000, kv_cache="bf16")
+    assert (hf.kv_cache, hf.kv_cache_bytes) == ("bf16", per_token * 4000)
+
+
+def test_vllm_holds_the_recurrent_state_in_mamba_ssm_dtype_else_the_model_dtype() -> None:
+    c = _config("qwen3.5-9b")
+    conv_dim, state = 2 * 16 * 128 + 32 * 128, 32 * 128 * 128  # 24 linear layers; vLLM keeps 3 conv taps
+    for ssm_dtype, state_bytes in (("float32", 4), ("bfloat16", 2), ("float16", 2)):
+        c["text_config"] = {**c["text_config"], "mamba_ssm_dtype": ssm_dtype}  # type: ignore[dict-item]
+        a = arch_from_config(c)
+        assert state_bytes_per_sequence(a, runtime="vllm") == 24 * (conv_dim * 3 * 2 + state * state_bytes)
+        # whatever the activations' dtype (fp32 here: 4-byte conv taps)
+        assert state_bytes_per_sequence(a, runtime="vllm", dtype_bytes=4) == 24 * (conv_dim * 12 + state * state_bytes)
+    # Qwen3-Next's config names no mamba_ssm_dtype: the state is in the model dtype (here fp32 activations)
+    nxt = arch_from_config(_config("qwen3-next-80b-a3b-instruct"))
+    assert nxt.linear is not None and nxt.linear.state_dtype is None
+    assert state_bytes_per_sequence(nxt, runtime="vllm", dtype_bytes=4) == 36 * (conv_dim * 3 * 4 + state * 4)
+    assert state_bytes_per_sequence(nxt, runtime="vllm") == 36 * (conv_dim * 3 * 2 + state * 2)
+
+
+def test_kv_per_token_of_each_published_architecture() -> None:
+    # 2 (K, V) x KV heads x head_dim x layers x 2 bytes, from each config's numbers
+    assert kv_bytes_per_token(arch_from_config(QWEN2_5_0_5B)) == 2 * 2 * 64 * 24 * 2 == 12_288
+    assert kv_bytes_per_token(arch_from_config(QWEN2_5_7B), kv_dtype="q8_0") == 2 * 4 * 128 * 28 * 34 / 32
+
+
+# ---------------------------------------------------------------- llama.cpp compute buffer
+
+
+def test_llama_cpp_compute_buffer_past_one_micro_batch() -> None:
+    a = arch_from_config(QWEN2_5_7B)
+    est = estimate_inference(a, Quant.Q4_K_M, ctx=4000, prompt=2000)
+    n_ctx, ubatch = 4096, 512  # n_ctx padded to 256; a 2000-token prompt is evaluated 512 tokens at a time
+    scores = 28 * ubatch * n_ctx * 4  # F32 KQ of 28 heads, one micro-batch against the whole cache
+    ffn_attn = ubatch * (3 * 18944 + 4 * 3584 + 3584 + 2 * 512) * 4  # F32 MLP and attention intermediates
+    logits = 152064 * 4
+    dequant = 2 * 3584 * 18944  # f16 copy of the largest matrix (gate/up) for cuBLAS
+    assert est.activation_bytes == scores + ffn_attn + logits + dequant == 526_469_120
+    assert est.kv_cache_bytes == 28 * 2 * 4 * 128 * 2 * n_ctx
+    assert est.slack_bytes == 0 and est.overhead_bytes == 512 * MiB + 64 * MiB
+    # up to 32 prompt tokens run on the quantized kernels (no dequantized copy) and in one micro-batch
+    short = estimate_inference(a, Quant.Q4_K_M, ctx=4000, prompt=32)
+    assert short.activation_bytes == 28 * 32 * n_ctx * 4 + 32 * (3 * 18944 + 4 * 3584 + 3584 + 2 * 512) * 4 + logits
+
+
+# ---------------------------------------------------------------- transformers: logits, loading, overheads
+
+
+def test_legacy_transformers_holds_the_whole_prompt_logits_in_bf16_and_fp32() -> None:
+    a = arch_from_config(QWEN2_5_0_5B)
+    old = estimate_inference(a, Quant.BF16, ctx=4096, runtime="transformers-legacy")
+    logits = 4096 * 151936 * (2 + 4)  # every prompt position, in bf16 and upcast to fp32
+    hidden = 4096 * 896 * 2  # the last hidden states the LM head reads
+    rotary = 24 * 2 * 32768 * 64 * 2  # cos and sin for 32768 positions in each of the 24 layers
+    assert old.activation_bytes == logits + hidden + rotary == 3_942_645_760
+    # transformers >= 4.45: only the last position's logits; the peak is one block's prefill intermediates
+    new = estimate_inference(a, Quant.BF16, ctx=4096)
+    residual = 2 * 4096 * 896 * 2  # the residual stream and its normalised copy
+    mlp = 3 * 4096 * 4864 * 2  # act(gate), up and their product
+    assert new.activation_bytes == residual + mlp == 134_217_728
+
+
+def test_one_total_by_hand_with_context_workspace_and_slack() -> None:
+    est = estimate_inference(arch_from_config(QWEN2_5_0_5B), Quant.BF16, ctx=4096)
+    weights = 2 * QWEN2_5_0_5B_PARAMS
+    kv = 12_288 * 4096
+    activations = 134_217_728  # test above
+    slack = int(0.10 * (kv + activations))  # the caching allocator's reserve on the transient tensors
+    assert est.total_bytes == weights + kv + activations + 512 * MiB + 64 * MiB + slack == 1_795_049_625
+    assert est.allocated_bytes == weights + kv + activations + 64 * MiB  # no CUDA context, no slack
+
+
+def test_awq_of_a_tied_embedding_model_peaks_while_loading() -> None:
+    a = arch_from_config(QWEN2_5_0_5B)
+    awq = estimate_inference(a, Quant.AWQ, ctx=1)
+    # The AWQ checkpoint also stores lm_head.weight: loaded in fp16 before being tied, one embedding above the
+    # weights; at a 1-token prompt nothing later is larger.
+    assert awq.allocated_bytes - awq.weights_bytes == 2 * QWEN2_5_0_5B_EMBEDDING + 64 * MiB
+    # Without that checkpoint quirk the peak is the last step: the last position's fp16 logits and their fp32 copy,
+    # plus (GPTQ) the exllama kernel's fp16 copy of the largest matrix, gate/up 896 x 4864.
+    logits = 151936 * (2 + 4)
+    untied = estimate_inference(arch_from_config({**QWEN2_5_0_5B, "tie_word_embeddings": False}), Quant.AWQ, ctx=1)
+    assert (untied.kv_cache_bytes, untied.activation_bytes) == (12_288, logits)
+    gptq = estimate_inference(a, Quant.GPTQ_INT4, ctx=1)
+    assert (gptq.kv_cache_bytes, gptq.activation_bytes) == (12_288, logits + 2 * 896 * 4864)
+
+
+@pytest.mark.parametrize("quant", [Quant.AWQ, Quant.GPTQ_INT4])
+def test_tied_weights_hold_one_embedding(quant: Quant) -> None:
+    tied = arch_from_config(QWEN2_5_0_5B)
+    untied = arch_from_config({**QWEN2_5_0_5B, "tie_word_embeddings": False})
+    assert weight_bytes(untied, quant) - weight_bytes(tied, quant) == 2 * QWEN2_5_0_5B_EMBEDDING
