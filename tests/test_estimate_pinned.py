@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from llmzh.estimate import (
+    EstimateError,
     Matrix,
     arch_from_config,
     estimate_inference,
@@ -243,3 +244,13 @@ def test_tied_weights_hold_one_embedding(quant: Quant) -> None:
     tied = arch_from_config(QWEN2_5_0_5B)
     untied = arch_from_config({**QWEN2_5_0_5B, "tie_word_embeddings": False})
     assert weight_bytes(untied, quant) - weight_bytes(tied, quant) == 2 * QWEN2_5_0_5B_EMBEDDING
+
+
+# ---------------------------------------------------------------- configs refused
+
+
+def test_linear_attention_layers_without_their_keys_are_refused() -> None:
+    # priced as attention without a cache they would under-estimate; qwen3_next already refuses the missing keys
+    config = {**TINY, "model_type": "qwen3", "layer_types": ["linear_attention", "full_attention"]}
+    with pytest.raises(EstimateError, match="'layer_types' lists linear_attention layers but not their"):
+        arch_from_config(config)

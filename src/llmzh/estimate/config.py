@@ -399,6 +399,12 @@ def _layer_types(r: _Reader, model_type: str, family: str, layers: int, linear: 
         if unknown:
             raise EstimateError(f"{r.family} config: unknown layer type {unknown[0]!r} in 'layer_types'")
         kinds = tuple(_LAYER_TYPE[n] for n in names)
+        if "linear" in kinds and not linear:
+            # Without them a linear layer would be priced as attention with no cache: an under-estimate.
+            raise EstimateError(
+                f"{r.family} config: 'layer_types' lists linear_attention layers but not their "
+                "'linear_num_value_heads' and other linear_* keys"
+            )
         return () if all(k == "full" for k in kinds) else kinds
     if linear:
         every = r.count("full_attention_interval")
