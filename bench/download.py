@@ -5,7 +5,10 @@ and their ratio (target, issue 4: <= 1.1: llmzh adds planning, not overhead). Th
 connection reset, runs the same command again and prints how many bytes the second run fetched (target: <= 55 % of
 the file), for both tools.
 
-    python bench/download.py [--runs 5] [--size-mb 256]
+Then the same for ModelScope (issue 13): `llmzh download --source modelscope` against the official client's own
+`ms-hub download`, both through modelscope_hub, from the fake ModelScope on loopback (target ratio <= 1.15).
+
+    python bench/download.py [--runs 5] [--size-mb 256] [--only hf|modelscope]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fakehub import FakeHub  # noqa: E402
+from fakemodelscope import FakeModelScope  # noqa: E402
 
 REPO = "bench/model-256mb"
 WEIGHTS = "model.safetensors"
@@ -72,13 +76,68 @@ def _payload(size: int) -> bytes:
     return os.urandom(size)
 
 
+def _ms_env(server: FakeModelScope, home: Path, llmzh_cache: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "MODELSCOPE_ENDPOINT": server.url,
+        "MODELSCOPE_CACHE": str(home / "ms-cache"),
+        "MODELSCOPE_HOME": str(home / "ms-home"),
+        "LLMZH_CACHE_DIR": str(llmzh_cache),
+        "LLMZH_LANG": "en",
+    }
+    for name in ("MODELSCOPE_API_TOKEN", "LLMZH_CATALOG", "LLMZH_SOURCE"):
+        env.pop(name, None)
+    return env
+
+
+def _modelscope(runs: int, size: int) -> None:
+    llmzh, client = _tool("llmzh"), _tool("ms-hub")
+    commands: dict[str, Callable[[Path], list[str]]] = {
+        "llmzh download": lambda dest: [llmzh, "download", REPO, "--source", "modelscope", "--local-dir", str(dest)],
+        "ms-hub download": lambda dest: [client, "download", REPO, "--local-dir", str(dest)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
+    with FakeModelScope() as server, tempfile.TemporaryDirectory(prefix="llmzh-bench-ms-") as scratch:
+        server.add_repo(
+            REPO, {"config.json": b'{"model_type": "llama"}', "README.md": b"# bench", WEIGHTS: _payload(size)}
+        )
+        root = Path(scratch)
+        llmzh_cache = root / "llmzh-cache"
+        for name in names:  # untimed: page cache, llmzh's parsed catalog, the client's session id
+            home = root / "warm-up"
+            _run(commands[name](home / "out"), _ms_env(server, home, llmzh_cache))
+            shutil.rmtree(home)
+        for run in range(runs):
+            for name in names if run % 2 == 0 else reversed(names):
+                home = root / f"{name.split()[0]}-{run}"
+                elapsed, code = _run(commands[name](home / "out"), _ms_env(server, home, llmzh_cache))
+                if code != 0:
+                    raise SystemExit(f"{name} failed (exit {code})")
+                if (home / "out" / WEIGHTS).read_bytes() != server.files_of(REPO)[WEIGHTS]:
+                    raise SystemExit(f"{name} wrote a different file")
+                times[name].append(elapsed)
+                shutil.rmtree(home)
+    print(f"ModelScope: {REPO}, {WEIGHTS} of {size / 1e6:.0f} MB, fake ModelScope on 127.0.0.1, {runs} runs each")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        print(f"{name:<16} median {medians[name]:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in values)})")
+    ratio = medians["llmzh download"] / medians["ms-hub download"]
+    print(f"ratio llmzh / ms-hub: {ratio:.3f}   (target <= 1.15)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size-mb", type=int, default=256)
+    parser.add_argument("--only", choices=("hf", "modelscope"))
     args = parser.parse_args()
 
     size = args.size_mb * 1_000_000
+    if args.only != "hf":
+        _modelscope(args.runs, size)
+    if args.only == "modelscope":
+        return
     commands = _commands()
     times: dict[str, list[float]] = {name: [] for name in commands}
     with FakeHub() as hub, tempfile.TemporaryDirectory(prefix="llmzh-bench-") as scratch:

@@ -153,6 +153,8 @@ class Finetune:
     batch: int = 1  # micro batch when the row states none
     seq: int = 256  # source length when the row states none
     zero2: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-2 (reduce_bucket_size 2e8)
+    grad_accum: int = 1  # gradient accumulation steps (ZeRO-2 then holds a second half gradient buffer)
+    lora_dropout: bool = False  # LoRA dropout > 0 in the scripts (PEFT's default is 0.0)
 
 
 ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
@@ -160,17 +162,21 @@ FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # QwenLM/Qwen finetune.py: lora_r 64 on c_attn, c_proj, w1, w2; the scripts pass --gradient_checkpointing;
     # README: "Flash attention 2 is applied". finetune_lora_single_gpu.sh runs --bf16 without DeepSpeed (AMP);
     # finetune_qlora_single_gpu.sh (--fp16) and finetune_ds.sh (full) pass --deepspeed finetune/ds_config_zero2.json.
-    ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"))),
-    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, max_output_length 512, gradient_checkpointing_enable(); SDPA.
-    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa")),
+    # README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8"; finetune.py:
+    # lora_dropout 0.05.
+    ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"), grad_accum=8, lora_dropout=True)),
+    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
+    # gradient_checkpointing_enable(); SDPA.
+    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa", lora_dropout=True)),
     # THUDM/ChatGLM2-6B ptuning/train.sh: target 128, pre_seq_len 128; main.py gradient_checkpointing_enable().
     ("THUDM/ChatGLM2-6B:ptuning", Finetune(8, "default", True, 128, attention="sdpa")),
     # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64, pre_seq_len 128; gradient_checkpointing_enable();
     # ChatGLM-6B's own eager attention.
     ("THUDM/ChatGLM-6B", Finetune(8, "default", True, 64, attention="eager", seq=64)),
-    # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, MICRO_BATCH_SIZE 4, CUTOFF_LEN 256, 8-bit base,
-    # prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era LLaMA: eager attention.
-    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4)),
+    # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, LORA_DROPOUT 0.05, MICRO_BATCH_SIZE 4,
+    # CUTOFF_LEN 256, 8-bit base, prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era
+    # LLaMA: eager attention.
+    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
 )
 
 
@@ -459,6 +465,8 @@ def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: 
         prefix_len=settings.prefix_len,
         attention=settings.attention,
         zero2_bucket=ZERO2_REDUCE_BUCKET if method in settings.zero2 else None,
+        grad_accum=settings.grad_accum,
+        lora_dropout=settings.lora_dropout,
     )
     estimate = (est.total_checkpointed if settings.checkpointing else est.total) / GiB
     error, raw = _compare(estimate, _published_gib(row), row)

@@ -7,6 +7,9 @@
 * ``fakehub``: a started :class:`tests.fakehub.FakeHub` (one server per session, reset for every test) with
   ``HF_ENDPOINT`` and the constants pointed at it.
 * ``hf_sleeps`` (opt-in): makes huggingface_hub's retry back-off instantaneous and records the requested delays.
+* ``fakems``: a started :class:`tests.fakemodelscope.FakeModelScope` with ``MODELSCOPE_ENDPOINT`` pointed at it
+  and the client's retry back-off made instantaneous. The sandbox itself points ModelScope at the closed port, keeps
+  its cache and login under ``tmp_path`` and sets ``LLMZH_SOURCE=hf``, so tests of ``--source auto`` say so.
 
 Mark a test ``@pytest.mark.allow_network`` to lift the loopback-only socket guard (never needed with ``fakehub``).
 """
@@ -29,6 +32,7 @@ try:
 except ModuleNotFoundError:  # e.g. `--import-mode=importlib`: tests/ is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from fakehub import CLOSED_ENDPOINT, FakeHub, SleepRecorder
+from fakemodelscope import FakeModelScope
 
 _UNSET_ENV = (
     "HF_TOKEN",
@@ -56,6 +60,11 @@ _UNSET_ENV = (
     "all_proxy",
     "SSL_CERT_FILE",
     "REQUESTS_CA_BUNDLE",
+    "MODELSCOPE_API_TOKEN",
+    "MODELSCOPE_DOMAIN",
+    "MODELSCOPE_LOG_LEVEL",
+    "MODELSCOPE_DOWNLOAD_INTRA_CLOUD_REGION",
+    "MODELSCOPE_INTER_CLOUD_REGIONS",
 )
 
 
@@ -178,6 +187,8 @@ def _hf_sandbox(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyt
         "XDG_CONFIG_HOME": root / "xdg_config",
         "XDG_DATA_HOME": root / "xdg_data",
         "XDG_STATE_HOME": root / "xdg_state",
+        "MODELSCOPE_CACHE": root / "modelscope_cache",
+        "MODELSCOPE_HOME": root / "modelscope_home",
     }
     for name, path in dirs.items():
         path.mkdir(parents=True, exist_ok=True)
@@ -194,6 +205,8 @@ def _hf_sandbox(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyt
         "NO_COLOR": "1",
         "COLUMNS": "120",
         "LLMZH_LANG": "en",
+        "LLMZH_SOURCE": "hf",
+        "MODELSCOPE_ENDPOINT": CLOSED_ENDPOINT,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
@@ -206,8 +219,10 @@ def _hf_sandbox(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyt
     point_hf_at(monkeypatch, CLOSED_ENDPOINT)
     yield root
     from huggingface_hub.utils import _http
+    from modelscope_hub import set_default_config
 
     _http.close_session()
+    set_default_config(None)  # the client's process-wide config, read from this test's environment
 
 
 @pytest.fixture(scope="session")
@@ -247,3 +262,33 @@ def hf_sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
     monkeypatch.setattr(_http, "time", fake_time)
     monkeypatch.setattr(file_download, "time", fake_time)
     return recorder
+
+
+@pytest.fixture(scope="session")
+def _fakems_server() -> Iterator[FakeModelScope]:
+    server = FakeModelScope()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def fakems(
+    _hf_sandbox: Path, _fakems_server: FakeModelScope, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeModelScope]:
+    """A running, empty FakeModelScope at ``MODELSCOPE_ENDPOINT``; the client's retries wait no time."""
+    from modelscope_hub import _download_control, _legacy_api, _openapi
+    from urllib3.util import retry
+
+    server = _fakems_server
+    server.reset()
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", server.url)
+    # The client's back-off (urllib3 Retry, its download control, the OpenAPI and listing loops) waits no time.
+    no_wait = types.SimpleNamespace(sleep=lambda seconds: None, time=time.time, monotonic=time.monotonic)
+    monkeypatch.setattr(retry.Retry, "get_backoff_time", lambda self: 0.0)
+    monkeypatch.setattr(_download_control._DownloadControl, "sleep", lambda self, seconds: self.check())
+    monkeypatch.setattr(_openapi, "time", no_wait)
+    monkeypatch.setattr(_legacy_api, "time", no_wait)
+    yield server
+    server.reset()

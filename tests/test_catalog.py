@@ -317,6 +317,9 @@ def test_check_architecture_against_parameter_count(tmp_path: Path) -> None:
     unreadable = consistent.replace("num_attention_heads: 32, ", "")
     code, lines = check_output(tmp_path, unreadable)
     assert code == 1 and "cannot read this config: llama config is missing 'num_attention_heads'" in lines[0]
+    # A family the estimator does not model yet is its next step, not a fault of the record (issue 10).
+    not_yet = consistent.replace("model_type: llama", "model_type: mystery")
+    assert check_output(tmp_path, not_yet) == (0, [])
 
 
 def test_every_founding_repo_is_still_in_the_catalog() -> None:

@@ -115,3 +115,58 @@ def test_every_model_has_a_parameter_count_and_computed_ones_say_so() -> None:
     assert "≈6.24B" in result.stdout
     ordered = [r["model"] for r in json.loads(runner.invoke(app, ["list", "--json", "--sort", "params"]).stdout)]
     assert ordered.index("chatglm2-6b") < ordered.index("qwen-7b-chat")  # 6.24B sorts before 7B, not last
+
+
+# ---------------------------------------------------------------- tasks and names
+
+
+def test_every_project_carries_the_names_people_type() -> None:
+    catalog = load_catalog(default_catalog_path())
+    assert all(p.aliases for p in catalog.projects), [p.id for p in catalog.projects if not p.aliases]
+    by_alias: dict[str, set[str]] = {}
+    for project in catalog.projects:
+        for alias in project.aliases:
+            by_alias.setdefault(alias, set()).add(project.id)
+    expected = {
+        "通义千问": "qwen3",
+        "千问": "qwen2.5",
+        "Qwen": "qwen",
+        "智谱": "glm-4",
+        "ChatGLM": "chatglm3",
+        "GLM": "chatglm-6b",
+        "百川": "baichuan2-7b",
+        "Baichuan": "baichuan-7b",
+        "零一万物": "yi",
+        "Yi": "yi-1.5",
+        "书生·浦语": "internlm",
+        "InternLM": "internlm",
+        "面壁": "minicpm",
+        "MiniCPM": "minicpm",
+        "深度求索": "deepseek-llm",
+        "DeepSeek": "deepseek-llm",
+    }
+    for alias, project in expected.items():
+        assert project in by_alias.get(alias, set()), alias
+
+
+def test_every_model_has_tasks_from_the_vocabulary_or_is_a_base_model() -> None:
+    from llmzh.schema import TASKS
+
+    catalog = load_catalog(default_catalog_path())
+    models = [m for p in catalog.projects for m in p.models]
+    assert all(set(m.tasks) <= set(TASKS) for m in models)
+    base_models = {m.id for m in models if not m.tasks}  # pretrained for fine-tuning, as their cards say
+    assert base_models == {
+        "chatglm3-6b-base",
+        "glm-4-9b",
+        "baichuan-7b",
+        "baichuan2-7b-base",
+        "internlm-7b",
+        "yi-6b",
+        "deepseek-llm-7b-base",
+        "chinese-llama-2-7b",
+        "chinese-llama-2-1.3b",
+        "chinese-llama-2-lora-7b",
+    }
+    _, glm4 = _model("glm-4-9b-chat")
+    assert {"agent", "long-context"} <= set(glm4.tasks)

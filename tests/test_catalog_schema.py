@@ -115,8 +115,8 @@ def test_schema_rejects(tmp_path: Path, old: str, new: str, message: str) -> Non
 
 
 def _list_json(*args: str, catalog: Path | None = None) -> list[dict[str, object]]:
-    extra = ["--catalog", str(catalog)] if catalog is not None else []
-    result = runner.invoke(app, ["list", "--json", *args, *extra])
+    env = {"LLMZH_CATALOG": str(catalog)} if catalog is not None else {}
+    result = runner.invoke(app, ["list", "--json", *args], env=env)
     assert result.exit_code == 0, result.stderr
     rows: list[dict[str, object]] = json.loads(result.stdout)
     return rows
@@ -179,3 +179,41 @@ def test_an_estimated_parameter_count_must_be_the_architectures(tmp_path: Path) 
     bad = LLAMA_LIKE.replace("{value: 6.74, kind: estimated", "{value: 7, kind: estimated")
     problems = [str(p) for p in check(write(tmp_path, bad)).problems]
     assert any("must be the architecture's count rounded to 0.01B: 6.74, not 7" in p for p in problems), problems
+
+
+def test_recommend_task_finds_the_models_made_for_it(tmp_path: Path) -> None:
+    coder = BASE.replace("    aliases: [demo7]\n", "    aliases: [demo7]\n    tasks: [chat, code]\n")
+    base_model = coder.replace("tasks: [chat, code]", "tasks: []")
+    path = write(tmp_path, coder)
+    result = runner.invoke(
+        app,
+        ["recommend", "--vram", "24", "--ctx", "2048", "--task", "code", "--json"],
+        env={"LLMZH_CATALOG": str(path)},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [p["model"] for p in json.loads(result.stdout)] == ["demo-7b"]
+    result = runner.invoke(
+        app,
+        ["recommend", "--vram", "24", "--ctx", "2048", "--task", "math", "--json"],
+        env={"LLMZH_CATALOG": str(path)},
+    )
+    assert json.loads(result.stdout) == []
+    path = write(tmp_path, base_model)
+    result = runner.invoke(
+        app, ["recommend", "--vram", "24", "--ctx", "2048", "--json"], env={"LLMZH_CATALOG": str(path)}
+    )
+    assert json.loads(result.stdout) == []  # a base model is for fine-tuning, not to run
+
+
+def test_unknown_task_is_rejected(tmp_path: Path) -> None:
+    text = BASE.replace("    aliases: [demo7]\n", "    aliases: [demo7]\n    tasks: [coding]\n")
+    result = validate(write(tmp_path, text))
+    assert any("tasks[0]: unknown task 'coding'" in str(p) for p in result.problems), result.problems
+
+
+def test_show_marks_an_architecture_the_estimator_cannot_read_yet(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE.replace("model_type: qwen3_5", "model_type: mystery"))  # a family no one models
+    result = runner.invoke(app, ["show", "demo-7b", "--lang", "en"], env={"LLMZH_CATALOG": str(path)})
+    assert result.exit_code == 0, result.stderr
+    assert "The estimator cannot read this architecture yet" in " ".join(result.stdout.split())
+    assert "14082 MiB (≈13.75 GB)" in result.stdout

@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE)], env=env)
+    result = runner.invoke(app, list(args), env={"LLMZH_CATALOG": str(FIXTURE), **(env or {})})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -135,7 +135,7 @@ def test_nothing_fits_names_the_nearest_miss() -> None:
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE)])
+    result = runner.invoke(app, args, env={"LLMZH_CATALOG": str(FIXTURE)})
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -217,7 +217,7 @@ def test_show_ambiguous_lists_candidates(tmp_path: Path) -> None:
     text = FIXTURE.read_text(encoding="utf-8").replace("name: LLaMA-zh-Demo 7B", "name: Vicuna-Demo 7B")
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["show", "vicuna-demo 7b", "--catalog", str(path)])
+    result = runner.invoke(app, ["show", "vicuna-demo 7b"], env={"LLMZH_CATALOG": str(path)})
     assert result.exit_code == 1
     assert "ambiguous" in result.stderr
     assert "llama-zh-demo-7b (model)" in result.stderr and "vicuna-demo-7b (model)" in result.stderr

@@ -82,11 +82,11 @@ def payload(size: int, seed: str) -> bytes:
 
 
 def dl(*args: str, catalog: Path = FIXTURE, env: dict[str, str] | None = None) -> Any:
-    return runner.invoke(app, ["download", *args, "--catalog", str(catalog)], env=env)
+    return runner.invoke(app, ["download", *args], env={"LLMZH_CATALOG": str(catalog), **(env or {})})
 
 
 def verify(*args: str, catalog: Path = FIXTURE) -> Any:
-    return runner.invoke(app, ["verify", *args, "--catalog", str(catalog)])
+    return runner.invoke(app, ["verify", *args], env={"LLMZH_CATALOG": str(catalog)})
 
 
 def sha256_of(path: Path) -> str:
@@ -263,6 +263,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(glm: FakeHub, small_disk: li
     commit = glm.repo("demo/glm-demo").refs["main"]
     assert json.loads(result.stdout) == {
         "dry_run": True,
+        "source": "hf",
         "variant": "glm-demo-fp16",
         "format": "full",
         "quantized_at_load": False,
@@ -601,8 +602,8 @@ def test_file_metadata_failures_are_one_line(
 
 def _spawn(fakehub: FakeHub, repo: str) -> subprocess.Popen[str]:
     """`llmzh download REPO` in a process of its own, which a test can interrupt or kill."""
-    env = {**os.environ, **fakehub.env()}
-    command = [sys.executable, "-m", "llmzh", "download", repo, "--catalog", str(FIXTURE)]
+    env = {**os.environ, **fakehub.env(), "LLMZH_CATALOG": str(FIXTURE)}
+    command = [sys.executable, "-m", "llmzh", "download", repo]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -13,6 +13,7 @@ from llmzh.cli import app
 from llmzh.hardware import GiB, Gpu, budget, detect
 
 RANK = Path(__file__).parent / "fixtures" / "catalog_rank.yaml"
+RANK_ENV = {"LLMZH_CATALOG": str(RANK)}  # the fixture replaces the built-in catalog
 runner = CliRunner()
 
 
@@ -78,7 +79,7 @@ def test_apple_share_rule() -> None:
 
 def test_list_vram_auto(monkeypatch: pytest.MonkeyPatch) -> None:
     use(monkeypatch, FakeProbe(ONE))
-    result = runner.invoke(app, ["list", "--vram", "auto", "--json", "--catalog", str(RANK)])
+    result = runner.invoke(app, ["list", "--vram", "auto", "--json"], env=RANK_ENV)
     assert result.exit_code == 0, result.stderr
     assert {r["id"] for r in json.loads(result.stdout)} == {"beta-6b-int4", "gamma-2b-bf16", "gamma-1b-bf16"}
     assert "Detected NVIDIA GeForce RTX 4060" in result.stderr
@@ -86,14 +87,14 @@ def test_list_vram_auto(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_list_vram_auto_without_gpu_lists_cpu_fits(monkeypatch: pytest.MonkeyPatch) -> None:
     use(monkeypatch, FakeProbe(error="no NVIDIA driver", ram=4))
-    result = runner.invoke(app, ["list", "--vram", "auto", "--json", "--catalog", str(RANK)])
+    result = runner.invoke(app, ["list", "--vram", "auto", "--json"], env=RANK_ENV)
     assert result.exit_code == 0, result.stderr
     assert [r["id"] for r in json.loads(result.stdout)] == ["gamma-1b-q4"]
     assert "No GPU detected" in result.stderr
 
 
 def ranking(*args: str) -> list[dict[str, object]]:
-    result = runner.invoke(app, ["recommend", "--json", "--catalog", str(RANK), *args])
+    result = runner.invoke(app, ["recommend", "--json", *args], env=RANK_ENV)
     assert result.exit_code == 0, result.stderr
     data: list[dict[str, object]] = json.loads(result.stdout)
     return data
@@ -120,10 +121,10 @@ def test_recommend_filters() -> None:
 
 def test_recommend_auto_and_text(monkeypatch: pytest.MonkeyPatch) -> None:
     use(monkeypatch, FakeProbe(TWO))
-    result = runner.invoke(app, ["recommend", "--catalog", str(RANK), "--lang", "zh"])
+    result = runner.invoke(app, ["recommend", "--lang", "zh"], env=RANK_ENV)
     assert result.exit_code == 0, result.stderr
     assert "可放入 23 GB 显存" in result.stdout
-    result = runner.invoke(app, ["recommend", "--catalog", str(RANK), "--vram", "1"])
+    result = runner.invoke(app, ["recommend", "--vram", "1"], env=RANK_ENV)
     assert result.exit_code == 0
     assert "No model in the catalog fits 1.0 GB" in result.stderr
 

@@ -258,7 +258,9 @@ def test_a_valid_config_is_cached_and_a_tampered_cache_is_fetched_again(fakehub:
 
 
 def _catalog_cache(root: Path) -> Path:
-    (found,) = (root / "_sandbox" / "llmzh_cache" / "catalog").glob("*.catalog.json")
+    # --catalog adds to the built-in catalog, which is cached beside it: take the fixture's own cache file.
+    caches = (root / "_sandbox" / "llmzh_cache" / "catalog").glob("*.catalog.json")
+    (found,) = (p for p in caches if str(FIXTURE.resolve()) in json.loads(p.read_text(encoding="utf-8"))["key"])
     return found
 
 
@@ -312,3 +314,193 @@ def test_a_catalog_cache_of_the_right_shape_with_wrong_types_is_rebuilt(tmp_path
     assert (code, err) == (0, "")
     assert "glm-demo" in out
     assert json.loads(cache.read_text(encoding="utf-8"))["value"] != stored["value"]
+
+
+# ---------------------------------------------------------------- errors say what happened
+
+
+def test_a_local_dir_that_is_not_a_folder_is_a_local_problem(tmp_path: Path) -> None:
+    code, out, err = run("download", "glm-demo", "--local-dir", "/dev/null")
+    assert code == 2
+    assert err.splitlines()[0] == "Error: --local-dir /dev/null: /dev/null is not a folder"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out, err = run("download", "glm-demo", "--local-dir", str(blocker / "sub"))
+    assert code == 2
+    assert err.splitlines()[0] == f"Error: --local-dir {blocker / 'sub'}: {blocker} is not a folder"
+
+
+def test_a_local_dir_name_too_long_is_a_local_problem(tmp_path: Path) -> None:
+    code, out, err = run("download", "glm-demo", "--local-dir", str(tmp_path / ("x" * 300)))
+    assert code == 2
+    assert err.splitlines()[0].endswith(": File name too long")
+    assert err.splitlines()[1] == "Hint: give a shorter path (each name at most 255 bytes)"
+
+
+def test_a_write_that_fails_on_this_machine_is_not_blamed_on_the_hub(fakehub: FakeHub, tmp_path: Path) -> None:
+    fakehub.add_repo("demo/nested", {"sub/model.bin": b"w" * 100})
+    target = tmp_path / "dest"
+    target.mkdir()
+    (target / "sub").write_text("a file where a folder must go")
+    code, out, err = run("download", "demo/nested", "--local-dir", str(target), "--quiet")
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"Error: cannot write {target / 'sub'}: File exists (a problem on this machine, not the Hub)"
+    )
+
+
+def test_a_password_in_the_endpoint_is_never_printed(fakehub: FakeHub) -> None:
+    fakehub.fail_next("*", status=500, times=None)
+    host = fakehub.url.removeprefix("http://")
+    endpoint = f"http://someone:s3cretpw@{host}"
+    for args in (["download", "demo/x", "--endpoint", endpoint], ["show", "glm-demo", "--endpoint", endpoint]):
+        result = runner.invoke(app, [*args, "--catalog", str(FIXTURE), "--lang", "en"])
+        assert "s3cretpw" not in result.output
+        assert host in result.output  # the host is named; only the password is withheld
+    code, out, err = run("show", "glm-demo", "--endpoint", "ftp://someone:s3cretpw@example.org")
+    assert code == 2 and "s3cretpw" not in err and "***@example.org" in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_timeout_that_is_not_a_finite_number_is_a_usage_error(value: str) -> None:
+    code, out, err = run("show", "glm-demo", "--timeout", value)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 or "Usage" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("repo", "reason"),
+    [
+        ("a-/b", "The name cannot start or end with '-' or '.'"),
+        ("a--b/c", "Cannot have -- or .. in a repo id"),
+        ("o/" + "x" * 100, "the maximum length is 96"),
+    ],
+)
+@pytest.mark.parametrize("command", ["download", "estimate"])
+def test_a_repo_id_the_hub_cannot_have_is_one_line(command: str, repo: str, reason: str) -> None:
+    code, out, err = run(command, repo)
+    assert code == 2
+    first, hint = err.splitlines()
+    assert first.startswith(f"Error: {repo!r} is not a Hub repo id: ") and reason in first
+    assert hint == "Hint: e.g. THUDM/chatglm-6b-int4"
+
+
+def test_an_unexpected_exception_is_one_line_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llmzh.catalog
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom at http://u:pw@host/x with hf_abcdefghijkl\nsecond line")
+
+    monkeypatch.setattr(llmzh.catalog, "load_catalog", broken)
+    code, out, err = run("list")
+    assert code == 1
+    assert err == (
+        "Error: unexpected error (RuntimeError: boom at http://***@host/x with hf_***)\n"
+        "Hint: run with LLMZH_DEBUG=1 for details\n"
+    )
+    monkeypatch.setenv("LLMZH_DEBUG", "1")
+    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE)])
+    assert isinstance(result.exception, RuntimeError)  # the traceback, on request
+
+
+COMPLEX_KEY = """\
+version: 1
+projects:
+- ? [a, b]
+  : x
+"""
+
+
+def test_a_catalog_with_a_complex_key_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(COMPLEX_KEY, encoding="utf-8")
+    for args in (["catalog", "check", str(path)], ["list", "--catalog", str(path)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (
+            f"Error: {path}:3: malformed YAML: a key must be a plain name, not a list or mapping"
+        )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("vram_gb: {value: 13", "vram_gb: {value: " + "9" * 400, "vram_gb.value: a 400-digit number"),
+        ("context_length: {value: 2048", "context_length: {value: " + "9" * 400, "context_length.value: a 400-digit"),
+    ],
+)
+def test_a_catalog_with_a_400_digit_number_is_one_line(tmp_path: Path, old: str, new: str, where: str) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "c.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = runner.invoke(app, ["list", "--catalog", str(path)])
+    assert result.exit_code == 1
+    assert where in result.stderr.splitlines()[0] and "is beyond any real figure" in result.stderr
+    result = runner.invoke(app, ["catalog", "check", str(path)])
+    assert result.exit_code == 1 and result.stdout.count("\n") == 1
+
+
+# ---------------------------------------------------------------- catalog check: one parse, regular files only
+
+
+def test_catalog_check_parses_the_file_once_however_many_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmzh.catalog as catalog_mod
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    broken = text.replace("quant: int4\n", "quant: int3\n").replace("quant: int8\n", "quant: int9\n")
+    path = tmp_path / "c.yaml"
+    path.write_text(broken, encoding="utf-8")
+    parses: list[int] = []
+    real = catalog_mod._StrictLoader.get_single_node
+
+    def counting(self: object) -> object:
+        parses.append(1)
+        return real(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_mod._StrictLoader, "get_single_node", counting)
+    result = runner.invoke(app, ["catalog", "check", str(path)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and len(parses) == 1
+    expected = [i + 1 for i, line in enumerate(broken.splitlines()) if line.strip() in ("quant: int3", "quant: int9")]
+    assert [int(line.split(":")[1]) for line in lines] == expected  # each problem at its own line
+
+
+def test_catalog_check_problems_found_after_validation_are_located_without_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmzh.catalog as catalog_mod
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    source = "    params_b: {value: 6.2, source: https://example.org/glm-demo/README.md}\n"
+    assert source in text
+    path = tmp_path / "c.yaml"
+    path.write_text(text.replace(source, "    params_b: {value: 6.2}\n"), encoding="utf-8")
+    monkeypatch.setattr(catalog_mod.yaml, "compose", None)  # the old second parse, per problem
+    result = runner.invoke(app, ["catalog", "check", str(path)])
+    assert result.exit_code == 1
+    line = text.splitlines().index(source.rstrip("\n")) + 1
+    assert result.stdout.startswith(f"{path}:{line}: projects[glm-demo].models[glm-demo].params_b")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_catalog_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    import os
+
+    if kind == "fifo":
+        path = tmp_path / "catalog.yaml"
+        os.mkfifo(path)  # reading it would wait for a writer forever
+    elif kind == "device":
+        path = Path("/dev/zero")  # reading it would never end
+    else:
+        path = tmp_path
+    for args in (["catalog", "check", str(path)], ["list", "--catalog", str(path)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0] == (
+            f"Error: {path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"
+        )

@@ -35,8 +35,11 @@ def populate(hub: FakeHub) -> None:
     hub.add_repo("demo/glm-demo-int4-qe", {"model.bin": b"e" * 400}, downloads=3, likes=1, license="apache-2.0")
 
 
+FIXTURE_ENV = {"LLMZH_CATALOG": str(FIXTURE)}  # the fixture replaces the built-in catalog
+
+
 def show(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["show", *args, "--catalog", str(FIXTURE), "--lang", "en"], env=env)
+    result = runner.invoke(app, ["show", *args, "--lang", "en"], env={**FIXTURE_ENV, **(env or {})})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -195,9 +198,7 @@ def test_token_is_sent_but_never_shown(fakehub: FakeHub) -> None:
     populate(fakehub)
     secret = "hf_SECRETsecretSECRET123"
     fakehub.fail_next("/api/models/demo/glm-demo-int4", status=503)
-    result = runner.invoke(
-        app, ["show", "glm-demo", "--catalog", str(FIXTURE), "--token", secret, "--refresh", "--strict"]
-    )
+    result = runner.invoke(app, ["show", "glm-demo", "--token", secret, "--refresh", "--strict"], env=FIXTURE_ENV)
     assert secret not in result.stdout and secret not in result.stderr
     auth = {r.headers.get("authorization") for r in fakehub.requests_matching("GET", "/api/models/*")}
     assert auth == {f"Bearer {secret}"}
@@ -221,11 +222,11 @@ def test_endpoint_option_overrides_hf_endpoint(fakehub: FakeHub) -> None:
 def test_list_live_columns_json_and_sort(fakehub: FakeHub) -> None:
     populate(fakehub)
     result = runner.invoke(
-        app, ["list", "--catalog", str(FIXTURE), "--quant", "int4", "--quant", "fp16", "--quant", "int4-qe", "--live"]
+        app, ["list", "--quant", "int4", "--quant", "fp16", "--quant", "int4-qe", "--live"], env=FIXTURE_ENV
     )
     assert result.exit_code == 0, result.stderr
     assert "12.3k" in result.stdout and "999" in result.stdout
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE), "--json", "--sort", "downloads", "--vram", "20"])
+    result = runner.invoke(app, ["list", "--json", "--sort", "downloads", "--vram", "20"], env=FIXTURE_ENV)
     rows = json.loads(result.stdout)
     assert [r["id"] for r in rows] == ["glm-demo-fp16", "glm-demo-int8", "glm-demo-int4", "glm-demo-int4-qe"]
     first = rows[0]
@@ -239,16 +240,16 @@ def test_list_live_columns_json_and_sort(fakehub: FakeHub) -> None:
 def test_list_live_failure_fills_dashes_and_one_summary(fakehub: FakeHub) -> None:
     populate(fakehub)
     fakehub.fail_next("/api/models/demo/glm-demo-int4", status=503, times=None)
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE), "--vram", "7", "--live", "--lang", "en"])
+    result = runner.invoke(app, ["list", "--vram", "7", "--live", "--lang", "en"], env=FIXTURE_ENV)
     assert result.exit_code == 0
     int4_line = next(line for line in result.stdout.splitlines() if line.startswith("glm-demo-int4 "))
     assert "—" in int4_line
     assert len(result.stderr.strip().splitlines()) == 1
     assert "1 repo(s) without fresh figures" in result.stderr
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE), "--vram", "7", "--live", "--json"])
+    result = runner.invoke(app, ["list", "--vram", "7", "--live", "--json"], env=FIXTURE_ENV)
     rows = {r["id"]: r for r in json.loads(result.stdout)}
     assert rows["glm-demo-int4"]["hub_status"] == "unavailable" and rows["glm-demo-int4"]["downloads"] is None
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE), "--vram", "7", "--live", "--strict"])
+    result = runner.invoke(app, ["list", "--vram", "7", "--live", "--strict"], env=FIXTURE_ENV)
     assert result.exit_code == 1
 
 

@@ -109,16 +109,15 @@ def model_section(
     facts.append(f"{t('format', lang)} {fmt(model.format, lang)}")
     if model.release_date:
         facts.append(f"{t('release_date', lang)} {model.release_date.value}")
-    if model.benchmarks:
-        bits = []
-        for bench in model.benchmarks:
-            by = "" if bench.evaluator == DEVELOPER else f", {bench.evaluator}"
-            detail = f" ({bench.setting}{by})" if bench.setting else (f" ({bench.evaluator})" if by else "")
-            bits.append(f"{bench.name} {num(bench.value)}{detail}")
-        facts.append(" · ".join(bits))
     if model.modelscope:
         facts.append(f"ModelScope {model.modelscope}")
     parts.append(RichText("  " + " · ".join(facts)))
+    if model.benchmarks:
+        parts.append(RichText("  " + " · ".join(f"{b.name} {num(b.value)}" for b in model.benchmarks)))
+        for bench in model.benchmarks:
+            by = "" if bench.evaluator == DEVELOPER else f"{bench.evaluator}: "
+            if bench.setting or by:
+                parts.append(RichText(f"    {bench.name}: {by}{bench.setting or ''}", style="dim"))
     if model.description:
         parts.append(RichText("  " + model.description.get(lang)))
     if model.instruction_data:
@@ -136,6 +135,8 @@ def model_section(
     if model.license is not None:
         parts.append(_kv("  " + t("licence", lang), _license_line(model.license, lang)))
     parts.append(resource_table(model, rows, lang, repos, estimates))
+    if model.architecture is not None and all(estimates.get(v.id) is None for v in model.variants):
+        parts.append(RichText("  " + t("arch_not_yet", lang), style="yellow"))
     for variant in model.variants:
         if variant.note:
             parts.append(RichText(f"  {variant.id}: {variant.note.get(lang)}", style="italic"))
@@ -221,13 +222,14 @@ def card(
     return Group(*parts)
 
 
-def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang) -> Table:
-    """Live Hub figures of a card's repos, each labelled live or with the age of its cached copy."""
+def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, *, source: str = "hf") -> Table:
+    """Live figures of a card's repos (Hub or ModelScope), each labelled live or with the age of its cached copy."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    modelscope = source == "modelscope"  # its repo ids, and a download count over no stated period
     for key, justify in (
-        ("repo", "left"),
+        ("ms_repo" if modelscope else "repo", "left"),
         ("hub_status", "left"),
-        ("hub_downloads", "right"),
+        ("ms_downloads" if modelscope else "hub_downloads", "right"),
         ("hub_likes", "right"),
         ("hub_size", "right"),
         ("hub_weights", "right"),
@@ -238,7 +240,7 @@ def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang) ->
             t(key, lang),
             justify=justify,  # type: ignore[arg-type]
             no_wrap=key not in ("hub_status", "hub_fetched", "hub_modified"),
-            min_width=max(len(i.repo) for i in infos) if key == "repo" and infos else None,
+            min_width=max(len(i.repo) for i in infos) if key in ("repo", "ms_repo") and infos else None,
         )
     for info in infos:
         role = roles.get(info.repo)

@@ -9,7 +9,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -18,6 +18,7 @@ import yaml
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
     BENCHMARKS,
+    TASKS,
     Catalog,
     Entry,
     Figure,
@@ -73,6 +74,37 @@ def default_catalog_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "models.yaml"
 
 
+PathArg = str | os.PathLike[str]
+USER_CATALOG = "models.yaml"
+
+
+def user_catalog_path() -> Path:
+    """The user's own catalog, added to the built-in one when it exists: `$LLMZH_HOME/models.yaml`, by default
+    `~/.config/llmzh/models.yaml`."""
+    from llmzh.config import user_dir
+
+    return user_dir() / USER_CATALOG
+
+
+def catalog_files(added: Sequence[PathArg] | None = None) -> tuple[Path, ...]:
+    """The files `llmzh` reads, in order: the built-in catalog (or `LLMZH_CATALOG`, which replaces it), the user's
+    catalog if it exists, then every `--catalog` file. Each adds projects; none replaces another."""
+    env = os.environ.get(ENV_CATALOG)
+    files = [Path(env) if env else default_catalog_path()]
+    user = user_catalog_path()
+    if user.is_file():
+        files.append(user)
+    files.extend(Path(p) for p in added or ())
+    unique: dict[str, Path] = {}
+    for file in files:
+        try:
+            key = str(file.resolve())
+        except (OSError, RuntimeError):
+            key = str(file)
+        unique.setdefault(key, file)
+    return tuple(unique.values())
+
+
 def catalog_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--catalog` first, then `LLMZH_CATALOG`, then the built-in catalog."""
     if explicit:
@@ -93,6 +125,10 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ign
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -103,32 +139,56 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(path: Path) -> tuple[str, Any]:
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO, device or folder is refused before it is read (reading one could block forever)."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise CatalogError(
             [f"{path}: catalog file not found"],
             hint=f"check --catalog / {ENV_CATALOG}, or unset them to use the built-in catalog",
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+    except OSError as exc:
+        raise CatalogError([f"{path}: cannot read catalog: {exc.strerror or exc}"]) from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CatalogError(
+            [f"{path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"],
+            hint=f"check --catalog / {ENV_CATALOG}",
+        )
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError([f"{path}: cannot read catalog: {exc}"]) from exc
+
+
+def _read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (to locate problems) and its data, from one parse."""
+    text = _read_text(path)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise CatalogError([f"{path}{line}: malformed YAML: {reason}"]) from exc
-    return text, data
+    except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past Python's stack
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
+        raise CatalogError([f"{path}: malformed YAML: {what}"]) from exc
+    return node, data
 
 
-def _line_of(text: str, path: tuple[Step, ...]) -> int | None:
-    """Line of the node at `path`, found by composing the document only when something is wrong."""
-    try:
-        node: yaml.Node | None = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+def _line_of(root: yaml.Node | None, path: tuple[Step, ...]) -> int | None:
+    """Line of the node at `path` in the document's node tree (kept from the one parse)."""
+    node = root
     line = node.start_mark.line + 1 if node is not None else None
     for key, _ in path:
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
@@ -206,11 +266,15 @@ class _Converter:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 return self.fail(path, f"expected a whole number, got {_describe(raw)}")
             if raw < 0:
-                return self.fail(path, f"must not be negative, got {raw}")
+                return self.fail(path, f"must not be negative, got {_describe(raw)}")
+            if raw >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 return self.fail(path, f"expected a number, got {_describe(raw)}")
+            if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+                return self.fail(path, f"{_describe(raw)} is beyond any real figure")
             if not math.isfinite(raw) or raw < 0:
                 return self.fail(path, f"must be a finite number ≥ 0, got {raw}")
             return float(raw)
@@ -291,6 +355,9 @@ class _Converter:
             return True
         if isinstance(raw, list):
             return all(self._json_ok(item, path + ((i, str(i)),)) for i, item in enumerate(raw))
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not _finite(raw):
+            self.fail(path, f"{_describe(raw)} is not a finite number a model can have")
+            return False
         if raw is None or isinstance(raw, (str, int, float, bool)):
             return True
         self.fail(path, f"expected a value config.json can hold, got {_describe(raw)}")
@@ -304,11 +371,20 @@ class _Converter:
         return self.fail(path, f"unknown {what} {raw!r}; expected one of: {', '.join(allowed)}")
 
 
+_NUMBER_MAX = 1 << 63  # a whole number past what a 64-bit field holds is an error, not a figure (a 400-digit value)
+
+
+def _finite(value: float) -> bool:
+    return abs(value) < _NUMBER_MAX if isinstance(value, int) else math.isfinite(value)
+
+
 def _describe(raw: Any) -> str:
     if raw is None:
         return "nothing"
     if isinstance(raw, bool):
         return f"boolean {raw}"
+    if isinstance(raw, int) and abs(raw) >= _NUMBER_MAX:
+        return f"a {len(str(abs(raw)))}-digit number"
     if isinstance(raw, (int, float)):
         return f"number {raw}"
     if isinstance(raw, str):
@@ -445,6 +521,10 @@ def _model_problems(model: Model, mpath: tuple[Step, ...], file: str) -> list[Pr
             problems.append(
                 Problem(file, bpath, f"unknown benchmark {bench.name!r}; expected one of: {', '.join(BENCHMARKS)}")
             )
+    for i, task in enumerate(model.tasks):
+        if task not in TASKS:
+            tpath = mpath + (("tasks", "tasks"), (i, str(i)))
+            problems.append(Problem(file, tpath, f"unknown task {task!r}; expected one of: {', '.join(TASKS)}"))
     native, longest = model.context_length, model.max_context
     if native is not None and longest is not None and longest.value < native.value:
         message = f"{longest.value:g} is below the native context_length {native.value:g}"
@@ -466,8 +546,13 @@ class Validation(NamedTuple):
 
 def validate(path: Path) -> Validation:
     """Parse and validate a catalog file, collecting every problem instead of stopping at the first."""
+    return _validate(path)[0]
+
+
+def _validate(path: Path) -> tuple[Validation, yaml.Node | None]:
+    """The validation and the document's node tree, which locates any later problem without parsing again."""
     file = str(path)
-    text, data = _read_yaml(path)
+    root, data = _read_yaml(path)
     conv = _Converter(file)
     projects: Any = _INVALID
     if not isinstance(data, Mapping):
@@ -487,14 +572,14 @@ def validate(path: Path) -> Validation:
     if projects is not _INVALID:
         problems.extend(_cross_checks(projects, file))
     if problems:
-        problems = [p._replace(line=_line_of(text, p.path)) for p in problems]
-        return Validation(None, tuple(problems))
-    return Validation(Catalog(projects=projects, path=file), ())
+        problems = [p._replace(line=_line_of(root, p.path)) for p in problems]
+        return Validation(None, tuple(problems)), root
+    return Validation(Catalog(projects=projects, path=file), ()), root
 
 
 def check(path: Path) -> Validation:
     """`llmzh catalog check`: validation plus the truth checks (sources, commercial terms, architectures)."""
-    result = validate(path)
+    result, root = _validate(path)
     if result.catalog is None:
         return result
     from llmzh.audit import truth_problems
@@ -502,18 +587,54 @@ def check(path: Path) -> Validation:
     found = truth_problems(result.catalog)
     if not found:
         return result
-    text = path.read_text(encoding="utf-8")
-    problems = tuple(Problem(str(path), p, message, _line_of(text, p)) for p, message in found)
+    problems = tuple(Problem(str(path), p, message, _line_of(root, p)) for p, message in found)
     return Validation(None, problems)
 
 
-def load_catalog(explicit: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load the catalog the user selected; raise CatalogError naming the first problem.
+def load_catalog(path: PathArg | None = None, *, added: Sequence[PathArg] | None = None) -> Catalog:
+    """One catalog file when `path` is given; otherwise what the CLI reads (see `catalog_files`): the built-in
+    catalog, the user's and every `added` (`--catalog`) file, each validated on its own, an id used in two files
+    being an error that names both."""
+    if path is not None:
+        return _load_file(Path(path))
+    catalogs = [_load_file(file) for file in catalog_files(added)]
+    return catalogs[0] if len(catalogs) == 1 else merge(catalogs)
+
+
+def merge(catalogs: Sequence[Catalog]) -> Catalog:
+    """One catalog of several files' projects; ids stay unique across files."""
+    owners: dict[str, tuple[str, str]] = {}  # id -> (kind, file)
+    problems: list[str] = []
+    for catalog in catalogs:
+        seen: set[str] = set()
+        for ident, kind in _ids(catalog):
+            previous = owners.get(ident)
+            if previous is not None and ident not in seen:
+                prev_kind, prev_file = previous
+                problems.append(f"{catalog.path}: duplicate id {ident!r}: a {kind} here, a {prev_kind} in {prev_file}")
+            seen.add(ident)
+            owners.setdefault(ident, (kind, catalog.path))
+    if problems:
+        raise CatalogError(problems, hint="rename the ids in your own catalog file; the built-in ids stay")
+    projects = tuple(project for catalog in catalogs for project in catalog.projects)
+    return Catalog(projects=projects, path=catalogs[0].path)
+
+
+def _ids(catalog: Catalog) -> Iterator[tuple[str, str]]:
+    for project in catalog.projects:
+        yield project.id, "project"
+        for model in project.models:
+            yield model.id, "model"
+            for variant in model.variants:
+                yield variant.id, "variant"
+
+
+def _load_file(path: Path) -> Catalog:
+    """Load one catalog file; raise CatalogError naming the first problem.
 
     A validated catalog is cached as JSON keyed by the file's path, size and mtime, so that listing does not
     re-parse and re-validate an unchanged file on every run.
     """
-    path = catalog_path(explicit)
     cached = _read_cache(path)
     if cached is not None:
         return cached

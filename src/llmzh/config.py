@@ -26,6 +26,19 @@ def default_lang(env: Mapping[str, str] | None = None) -> Lang:
     return "en"
 
 
+ENV_HOME = "LLMZH_HOME"
+
+
+def user_dir() -> Path:
+    """`LLMZH_HOME`, else the platform's user config directory (e.g. ~/.config/llmzh): the user's own files."""
+    explicit = os.environ.get(ENV_HOME)
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("llmzh", appauthor=False))
+
+
 ENV_CACHE_DIR = "LLMZH_CACHE_DIR"
 
 

@@ -72,25 +72,29 @@ def gather(
     settings: HubSettings,
     *,
     explicit_token: bool = False,
-    catalog: str | None = None,
+    catalog: list[str] | None = None,
     probe: Probe | None = None,
 ) -> Report:
-    from llmzh.catalog import catalog_path, validate
+    from llmzh.catalog import catalog_files, validate
     from llmzh.config import cache_dir
     from llmzh.errors import CatalogError
 
     hardware = detect(probe)
     ok, detail = (False, "offline mode: not tried") if settings.offline else ping(settings)
-    path = catalog_path(catalog)
-    try:
-        result = validate(path)
-        status = (
-            f"OK, {len(result.catalog.entries())} variants"
-            if result.catalog is not None
-            else f"{len(result.problems)} problem(s): run `llmzh catalog check`"
-        )
-    except CatalogError as error:
-        status = error.message
+    files = catalog_files(catalog)
+    statuses: list[str] = []
+    for index, path in enumerate(files):
+        try:
+            result = validate(path)
+            status = (
+                f"OK, {len(result.catalog.entries())} variants"
+                if result.catalog is not None
+                else f"{len(result.problems)} problem(s): run `llmzh catalog check {path}`"
+            )
+        except CatalogError as error:
+            status = error.message
+        statuses.append(status if index == 0 else f"{path}: {status}")
+    status = "; ".join(statuses)
     caches = (
         CacheDir("llmzh", str(cache_dir()), dir_size(cache_dir())),
         CacheDir("huggingface_hub", str(hub_cache_dir()), dir_size(hub_cache_dir())),
@@ -101,12 +105,12 @@ def gather(
         versions={p: _version(p) for p in PACKAGES},
         hardware=hardware,
         hardware_summary=budget(hardware).summary,
-        endpoint=settings.endpoint,
+        endpoint=settings.shown_endpoint,
         endpoint_ok=ok,
         endpoint_detail=detail,
         token=token_source(settings, explicit_token),
         caches=caches,
-        catalog=str(path),
+        catalog=", ".join(str(f) for f in files),
         catalog_status=status,
     )
 

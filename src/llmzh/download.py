@@ -6,14 +6,16 @@ or raises `LlmzhError`.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from llmzh import hub
-from llmzh.catalog import REPO_PATTERN, Match, find
+from llmzh import modelscope as ms
+from llmzh.catalog import Match, find
 from llmzh.errors import HubError, LlmzhError, UsageError
 from llmzh.i18n import commercial
 from llmzh.render import human_bytes
@@ -23,7 +25,26 @@ from llmzh.untrusted import NAME_MAX, PATH_MAX, has_control, shown
 if TYPE_CHECKING:
     from llmzh.hub import HubSettings, LocalFile, RepoListing
 
+    Settings = HubSettings | ms.MsSettings
+
 BASE_SUBDIR = "base"  # with --local-dir DIR, --with-base puts the base weights in DIR/base
+
+
+def _backend(source: str) -> Any:
+    """The client module of a source, `llmzh.hub` (Hugging Face) or `llmzh.modelscope`: both return the same records."""
+    return ms if source == ms.SOURCE else hub
+
+
+def _source_of(settings: Settings) -> str:
+    return ms.SOURCE if isinstance(settings, ms.MsSettings) else "hf"
+
+
+def _cache_root(source: str) -> Path:
+    return ms.cache_root() if source == ms.SOURCE else hub.hub_cache_dir()
+
+
+def _cache_name(source: str) -> str:
+    return "ModelScope" if source == ms.SOURCE else "Hugging Face"
 
 
 # ---------------------------------------------------------------- what to fetch
@@ -95,8 +116,7 @@ def resolve(catalog: Catalog, name: str, *, quant: str | None = None) -> Target:
     """A catalog project, model or variant id (with --quant LEVEL), or a Hub repo id `org/name`."""
     name = name.strip()
     if "/" in name:
-        if not REPO_PATTERN.match(name):
-            raise UsageError(f"{name!r} is not a Hub repo id", hint="expected owner/name, e.g. THUDM/chatglm-6b-int4")
+        hub.check_repo_id(name)
         if quant is not None:
             raise UsageError(
                 "--quant picks a variant of a catalog model, not of a Hub repo",
@@ -160,13 +180,13 @@ class RepoPlan(NamedTuple):
         """Where the files are once downloaded."""
         if self.local_dir is not None:
             return self.local_dir
-        return hub.snapshot_dir(self.repo, self.listing.commit)
+        return Path(_backend(self.listing.source).snapshot_dir(self.repo, self.listing.commit))
 
 
 class Plan(NamedTuple):
     target: Target
     repos: tuple[RepoPlan, ...]
-    root: Path  # the folder the disk check is about: --local-dir, or the Hugging Face cache
+    root: Path  # the folder the disk check is about: --local-dir, or the source's cache
     free_bytes: int
 
     @property
@@ -219,6 +239,25 @@ def _path_problem(path: str, destination: Path | None) -> str | None:
     return None
 
 
+def check_local_dir(local_dir: Path) -> None:
+    """Refuse a `--local-dir` that is, or lies under, something other than a folder (a file, /dev/null), or whose
+    name the system refuses (too long); it is created when missing."""
+    try:
+        for candidate in (local_dir, *local_dir.parents):
+            if candidate.exists():
+                if not candidate.is_dir():
+                    raise UsageError(
+                        f"--local-dir {shown(str(local_dir))}: {shown(str(candidate))} is not a folder",
+                        hint="give a folder, or a path where one can be created",
+                    )
+                return
+    except OSError as error:
+        raise UsageError(
+            f"--local-dir {shown(str(local_dir))[:200]}: {error.strerror or type(error).__name__}",
+            hint="give a shorter path (each name at most 255 bytes)" if error.errno == errno.ENAMETOOLONG else None,
+        ) from None
+
+
 def unsafe_paths(paths: Iterable[str], destination: Path | None = None) -> list[str]:
     """Repo paths that must not be written, each as `'path' (why)`, escaped for the terminal.
 
@@ -244,7 +283,7 @@ def _refuse_paths(repo: str, bad: Sequence[str]) -> HubError:
 
 def _repo_plan(
     listing: RepoListing,
-    settings: HubSettings,
+    settings: Settings,
     *,
     role: Literal["weights", "base"],
     include: tuple[str, ...],
@@ -259,12 +298,14 @@ def _repo_plan(
         given = " ".join([*(f"--include {p!r}" for p in include), *(f"--exclude {p!r}" for p in exclude)])
         listed = ", ".join(shown(p) for p in paths[:6]) + (f", … ({len(paths)} in all)" if len(paths) > 6 else "")
         raise LlmzhError(f"no file of {listing.repo} matches {given}", hint=f"its files: {listed}")
-    destination = local_dir if local_dir is not None else hub.snapshot_dir(listing.repo, listing.commit)
+    destination = local_dir
+    if destination is None:
+        destination = Path(_backend(listing.source).snapshot_dir(listing.repo, listing.commit))
     bad = unsafe_paths(selected, destination)
     if bad:
         raise _refuse_paths(listing.repo, bad)
-    hub.check_access(listing, selected, settings)
-    state: dict[str, LocalFile] = hub.local_state(listing, selected, local_dir=local_dir)
+    _backend(listing.source).check_access(listing, selected, settings)
+    state: dict[str, LocalFile] = _backend(listing.source).local_state(listing, selected, local_dir=local_dir)
     sizes = {f.path: f.size for f in listing.files}
     files = tuple(PlannedFile(p, sizes[p], state[p].present, state[p].partial) for p in selected)
     return RepoPlan(role, listing, files, include, exclude, local_dir)
@@ -296,7 +337,7 @@ def _base_listing(target: Target, settings: HubSettings, base_repo: str | None) 
 
 def make_plan(
     target: Target,
-    settings: HubSettings,
+    settings: Settings,
     *,
     revision: str | None = None,
     include: Sequence[str] = (),
@@ -310,9 +351,14 @@ def make_plan(
     `include` adds to the catalog's own file patterns for the variant; both filters apply to the target repo only
     (the base weights come whole).
     """
-    if base_repo is not None and not REPO_PATTERN.match(base_repo):
-        raise UsageError(f"--base-repo {base_repo!r} is not a Hub repo id", hint="expected owner/name")
-    listing = hub.list_repo(target.repo, settings, revision=revision)
+    if base_repo is not None:
+        hub.check_repo_id(base_repo, "--base-repo")
+    if local_dir is not None:
+        check_local_dir(local_dir)
+    source = _source_of(settings)
+    if source == ms.SOURCE and (with_base or base_repo):
+        raise UsageError("--with-base and --base-repo work with Hugging Face only", hint="use --source hf")
+    listing = _backend(source).list_repo(target.repo, settings, revision=revision)
     repos = [
         _repo_plan(
             listing,
@@ -323,11 +369,11 @@ def make_plan(
             local_dir=local_dir,
         )
     ]
-    if with_base or base_repo:
+    if isinstance(settings, hub.HubSettings) and (with_base or base_repo):
         base_listing = _base_listing(target, settings, base_repo)
         base_dir = local_dir / BASE_SUBDIR if local_dir is not None else None
         repos.append(_repo_plan(base_listing, settings, role="base", include=(), exclude=(), local_dir=base_dir))
-    root = local_dir if local_dir is not None else hub.hub_cache_dir()
+    root = local_dir if local_dir is not None else _cache_root(source)
     return Plan(target, tuple(repos), root, free_space(root))
 
 
@@ -351,12 +397,12 @@ class Fetched(NamedTuple):
 
 
 def run(
-    plan: Plan, settings: HubSettings, *, max_workers: int = 8, on_bytes: Callable[[int], None] | None = None
+    plan: Plan, settings: Settings, *, max_workers: int = 8, on_bytes: Callable[[int], None] | None = None
 ) -> list[Fetched]:
     """Download every repo of the plan, resuming partial files."""
     fetched = []
     for part in plan.repos:
-        path = hub.download(
+        path = _backend(part.listing.source).download(
             part.listing,
             settings,
             paths=[f.path for f in part.files],
@@ -393,13 +439,15 @@ class Verification(NamedTuple):
 def verify_part(part: RepoPlan, *, on_bytes: Callable[[int], None] | None = None) -> Verification:
     """Checksum what a planned repo's files are at the destination against the listing's."""
     paths = [f.path for f in part.files]
-    digests = hub.verify_files(part.listing, paths, local_dir=part.local_dir, on_bytes=on_bytes)
+    digests = _backend(part.listing.source).verify_files(
+        part.listing, paths, local_dir=part.local_dir, on_bytes=on_bytes
+    )
     return Verification(part.repo, part.listing.commit, part.destination, tuple(digests))
 
 
 def plan_verify(
     target: Target,
-    settings: HubSettings,
+    settings: Settings,
     *,
     revision: str | None = None,
     include: Sequence[str] = (),
@@ -407,15 +455,21 @@ def plan_verify(
     local_dir: Path | None = None,
 ) -> RepoPlan:
     """The files to check, listed at the commit the local copy was downloaded from (the cache remembers it)."""
+    if local_dir is not None:
+        check_local_dir(local_dir)
+    source = _source_of(settings)
+    backend = _backend(source)
     if local_dir is None:
-        commit = hub.cached_commit(target.repo, revision or "main")
+        default = ms.DEFAULT_REVISION if source == ms.SOURCE else "main"
+        commit = backend.cached_commit(target.repo, revision or default)
         if commit is None:
+            where = f"the {_cache_name(source)} cache {_cache_root(source)}"
             raise LlmzhError(
-                f"{target.repo} ({revision or 'main'}) is not in the Hugging Face cache {hub.hub_cache_dir()}",
+                f"{target.repo} ({revision or default}) is not in {where}",
                 hint="download it first, or give --local-dir DIR for a plain copy",
             )
         revision = commit
-    listing = hub.list_repo(target.repo, settings, revision=revision)
+    listing = backend.list_repo(target.repo, settings, revision=revision)
     include = (*target.patterns, *include)
     paths = [f.path for f in listing.files]
     selected = hub.select_files(paths, include, tuple(exclude))
@@ -449,10 +503,10 @@ def license_line(target: Target, lang: Lang) -> str | None:
     return line
 
 
-def base_gone(target: Target, settings: HubSettings) -> bool | None:
+def base_gone(target: Target, settings: Settings) -> bool | None:
     """Whether the base repo the catalog records is gone from the Hub (None: no repo, or the Hub did not say)."""
     base = target.base
-    if base is None or base.repo is None:
+    if base is None or base.repo is None or not isinstance(settings, hub.HubSettings):
         return None
     status = hub.fetch_infos([base.repo], settings)[base.repo].status
     return None if status == "unavailable" else status == "gone"
@@ -527,6 +581,7 @@ def to_json(
     paths = {f.repo: str(f.path) for f in fetched}
     return {
         "dry_run": dry_run,
+        "source": plan.repos[0].listing.source,
         "variant": entry.variant.id if entry is not None else None,
         "format": plan.target.format.value if plan.target.format is not None else None,
         "quantized_at_load": plan.target.quantized_at_load,

@@ -119,6 +119,7 @@ class Target(NamedTuple):
     published: dict[Quant, Memory]  # the catalog's published inference figure per level, where it has one
     native_ctx: int | None = None  # the catalog model's native context, where known
     max_context: Figure | None = None  # its longest context and the method that reaches it
+    repos: tuple[tuple[Quant, str], ...] = ()  # the Hub repo of each level, for the commands that run it
 
 
 def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
@@ -127,16 +128,18 @@ def catalog_target(entries: Sequence[Entry], name: str, arch: Arch) -> Target:
 
     levels = tuple(dict.fromkeys(e.variant.quant for e in entries if e.variant.device is Device.GPU))
     published = {e.variant.quant: e.variant.vram_gb for e in entries if e.variant.vram_gb is not None}
+    repos = tuple((e.variant.quant, e.variant.repo) for e in entries if e.variant.repo)
     model = entries[0].model
     native = int(model.context_length.value) if model.context_length else arch.max_positions
-    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context)
+    return Target(name, arch, levels or sensible_levels(arch), published, native, model.max_context, repos)
 
 
 def hub_target(repo: str, config: Mapping[str, object]) -> Target:
     from llmzh.estimate import arch_from_config, sensible_levels
 
     arch = arch_from_config(config)
-    return Target(repo, arch, sensible_levels(arch), {}, arch.max_positions)
+    levels = sensible_levels(arch)
+    return Target(repo, arch, levels, {}, arch.max_positions, repos=tuple((q, repo) for q in levels))
 
 
 def _code_fingerprint() -> int:

@@ -113,9 +113,18 @@ class HubSettings(NamedTuple):
                 raise UsageError("--mirror and --endpoint both choose the endpoint; give one of them")
             endpoint = MIRRORS[mirror]
         chosen = (endpoint or env.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).strip().rstrip("/")
-        parts = urlsplit(chosen)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"endpoint {chosen!r} is not an http(s) URL", hint="e.g. --endpoint https://hf-mirror.com")
+        try:
+            parts = urlsplit(chosen)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"endpoint {shown(untrusted.redact_url(chosen))!r} is not an http(s) URL",
+                hint="e.g. --endpoint https://hf-mirror.com",
+            )
+        if timeout is not None and not (0 < timeout < float("inf")):
+            raise UsageError(f"--timeout must be a finite number of seconds, got {timeout}")
         return cls(
             endpoint=chosen,
             token=token or env.get("HF_TOKEN") or None,
@@ -126,7 +135,14 @@ class HubSettings(NamedTuple):
 
     @property
     def host(self) -> str:
-        return urlsplit(self.endpoint).netloc
+        """host[:port] for messages: never the `user:pass@` part an endpoint URL may carry."""
+        parts = urlsplit(self.endpoint)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint for messages and output, its password (if any) replaced by ***."""
+        return untrusted.redact_url(self.endpoint)
 
     @property
     def client_token(self) -> str | bool | None:
@@ -322,9 +338,30 @@ def describe_failure(error: BaseException, settings: HubSettings) -> tuple[HubSt
         return "unavailable", f"{settings.host} did not answer within {settings.timeout:g} s"
     if isinstance(error, httpx2.TransportError):
         return "unavailable", f"cannot reach {settings.host} ({type(error).__name__})"
+    local = local_problem(error)
+    if local is not None:
+        return "unavailable", local
     if isinstance(error, OSError):
         return "unavailable", f"cannot reach {settings.host} ({error.strerror or type(error).__name__})"
     raise error  # not a Hub failure: a bug, let it show
+
+
+# Errors of this machine's file system, whatever call raised them; a network error never carries these.
+_LOCAL_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOTDIR", "EISDIR", "ENAMETOOLONG", "EACCES", "EPERM", "EROFS", "EEXIST", "ELOOP", "EDQUOT", "ENOSPC")
+    if hasattr(errno, name)
+)
+
+
+def local_problem(error: BaseException) -> str | None:
+    """One line for a failure of the local file system (not of the Hub), or None if `error` is not one."""
+    if not isinstance(error, OSError) or isinstance(error, (ConnectionError, TimeoutError)):
+        return None
+    if error.filename is None and error.errno not in _LOCAL_ERRNOS:
+        return None
+    where = f" {shown(str(error.filename))}" if error.filename is not None else ""
+    return f"cannot write{where}: {error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
 
 
 def _siblings(info: Any) -> list[Any]:
@@ -504,6 +541,7 @@ class RepoListing(NamedTuple):
     commit: str
     files: tuple[RemoteFile, ...]
     gated: str | None = None  # "auto" / "manual" when access must be requested
+    source: str = "hf"  # where it was listed: "hf" (this module) or "modelscope" (llmzh.modelscope)
 
 
 class LocalFile(NamedTuple):
@@ -543,7 +581,7 @@ def select_files(paths: Iterable[str], include: Iterable[str], exclude: Iterable
 def _repo_page(repo: str, settings: HubSettings) -> str:
     # Access to gated repos is granted on huggingface.co even when files come through a mirror.
     own = settings.endpoint not in (DEFAULT_ENDPOINT, *MIRRORS.values())
-    return f"{settings.endpoint if own else DEFAULT_ENDPOINT}/{repo}"
+    return f"{settings.shown_endpoint if own else DEFAULT_ENDPOINT}/{repo}"
 
 
 def _gated_error(repo: str, settings: HubSettings) -> HubError:
@@ -577,8 +615,27 @@ def _repo_error(error: BaseException, repo: str, settings: HubSettings, revision
     return HubError(f"{repo}: {message}", status=status)
 
 
+def check_repo_id(repo: str, option: str | None = None) -> None:
+    """Refuse what the Hub cannot name (huggingface_hub's own rules: owner/name, no '--' or '..', 96 characters at
+    most, no leading or trailing '-' or '.') with one line, before any request."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils._validators import validate_repo_id
+
+    if "/" in repo:
+        try:
+            validate_repo_id(repo)
+            return
+        except HFValidationError as error:
+            reason = str(error).split(": '", 1)[0].replace("repo_id", "a repo id")
+    else:
+        reason = "expected owner/name"
+    what = f"{option} {shown(repr(repo)[:110])}" if option else shown(repr(repo)[:110])
+    raise UsageError(f"{what} is not a Hub repo id: {reason}", hint="e.g. THUDM/chatglm-6b-int4")
+
+
 def list_repo(repo: str, settings: HubSettings, *, revision: str | None = None) -> RepoListing:
     """The files of `repo` at `revision`, with sizes and checksums, in one request (raises HubError)."""
+    check_repo_id(repo)
     try:
         with _talking_to(settings) as api:
             info = api.model_info(repo, revision=revision, files_metadata=True, timeout=settings.timeout)
@@ -616,6 +673,66 @@ def _listing(repo: str, revision: str, info: Any) -> RepoListing:
         )
     gated = info.gated if info.gated in ("auto", "manual") else None
     return RepoListing(repo, revision, commit, tuple(files), gated)
+
+
+class RepoCard(NamedTuple):
+    """What a repo's Hub page says about its model, for `llmzh catalog draft` (untrusted: strings only)."""
+
+    repo: str
+    sha: str | None
+    created_at: str | None  # YYYY-MM-DD the repo was created
+    license: str | None  # the card's licence tag
+    license_name: str | None  # for `license: other`
+    license_link: str | None
+    base_model: tuple[str, ...]
+    params: int | None  # safetensors total
+    dtypes: tuple[tuple[str, int], ...]  # safetensors parameters per dtype
+    pipeline_tag: str | None
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def fetch_card(repo: str, settings: HubSettings) -> RepoCard:
+    """The card metadata, creation date and safetensors counts of `repo` (raises HubError)."""
+    try:
+        with _talking_to(settings) as api:
+            info = api.model_info(repo, timeout=settings.timeout)
+    except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
+        raise _repo_error(error, repo, settings) from error
+    card = info.card_data
+
+    def field(name: str) -> object:
+        return getattr(card, name, None) if card is not None else None
+
+    base = field("base_model")
+    bases = (
+        (base,)
+        if isinstance(base, str)
+        else tuple(b for b in base if isinstance(b, str))
+        if isinstance(base, list)
+        else ()
+    )
+    safetensors = info.safetensors
+    dtypes = tuple(
+        (str(k), int(v))
+        for k, v in (safetensors.parameters.items() if safetensors is not None else ())
+        if isinstance(v, int) and not isinstance(v, bool)
+    )
+    total = safetensors.total if safetensors is not None and isinstance(safetensors.total, int) else None
+    return RepoCard(
+        repo=repo,
+        sha=_text(info.sha),
+        created_at=info.created_at.date().isoformat() if info.created_at is not None else None,
+        license=_text(field("license")),
+        license_name=_text(field("license_name")),
+        license_link=_text(field("license_link")),
+        base_model=tuple(b.strip() for b in bases if b.strip()),
+        params=total if total is not None and total > 0 else None,
+        dtypes=dtypes,
+        pipeline_tag=_text(info.pipeline_tag),
+    )
 
 
 def check_access(listing: RepoListing, paths: Iterable[str], settings: HubSettings) -> None:
@@ -1025,6 +1142,9 @@ def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSet
             f"the connection dropped while downloading {listing.repo} ({type(error).__name__}); {kept}",
             hint="run the same command again to resume",
         )
+    local = local_problem(error)
+    if local is not None:
+        return HubError(local, hint="choose another --local-dir, or check that folder's permissions and free space")
     if isinstance(error, OSError) and str(error).startswith("Consistency check failed"):
         return HubError(
             f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
@@ -1147,6 +1267,7 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
 
     Raises HubError when it can be neither fetched nor found in the cache.
     """
+    check_repo_id(repo)
     rev = revision or "main"
     path = _cache_path(settings.endpoint, f"{repo}@{rev}", "config")
     cached = _read_json(path)

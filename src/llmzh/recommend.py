@@ -1,15 +1,15 @@
-"""Which model to run, not only which fit: the best-fitting variant of each model, ranked by published Chinese
-benchmark scores, then recency, then popularity, each with the reasons as data."""
+"""Which model to run, not only which fit: the best-fitting variant of each model, ranked by published benchmarks
+compared only where two models share them (llmzh.ranking), then recency, then popularity, with the reasons as data."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
+from llmzh.ranking import Standing, standings
 from llmzh.schema import Catalog, Device, Entry, Quant
 from llmzh.select import COMMERCIAL_OK, Estimator, Need, fits_context, make_row, runs_on_cpu
 
-TASKS = ("chat", "code", "math", "medical", "legal")
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
 TIGHT_GB = 0.5
 TIGHT_SHARE = 0.10
@@ -38,6 +38,7 @@ class Pick(NamedTuple):
     device: str  # "gpu" or "cpu" (RAM)
     ctx: int
     downloads: int | None
+    standing: Standing = Standing(None, 0, 0, ())  # what its rank rests on
 
     @property
     def spare_gb(self) -> float:
@@ -47,27 +48,21 @@ class Pick(NamedTuple):
     def tight(self) -> bool:
         return self.spare_gb < max(TIGHT_GB, TIGHT_SHARE * self.budget_gb)
 
-    @property
-    def score(self) -> float | None:
-        """Mean of the published C-Eval and CMMLU scores that exist."""
-        found = (self.entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
-        values = [s.value for s in found if s is not None]
-        return sum(values) / len(values) if values else None
-
 
 def _tasks(entry: Entry) -> tuple[str, ...]:
-    return entry.model.tasks or ("chat",)
+    return entry.model.tasks
 
 
 def _rank(picks: list[Pick]) -> list[Pick]:
-    """Scored models first (high to low), then newer, then more downloaded; the id keeps the order stable.
+    """By benchmark strength (models sharing no benchmark with another come after the rest), then newer, then
+    more downloaded; the id keeps the order stable.
 
     Stable sorts from the least to the most significant key, so each key keeps its natural direction.
     """
     ranked = sorted(picks, key=lambda p: p.entry.variant.id)
     ranked.sort(key=lambda p: p.downloads or 0, reverse=True)
     ranked.sort(key=lambda p: p.entry.model.release_date.value if p.entry.model.release_date else "", reverse=True)
-    ranked.sort(key=lambda p: p.score if p.score is not None else -1.0, reverse=True)
+    ranked.sort(key=lambda p: (p.standing.strength is not None, p.standing.strength or 0.0), reverse=True)
     return ranked
 
 
@@ -81,14 +76,21 @@ def recommend(
     task: str | None = None,
     commercial: bool = False,
     downloads: Callable[[Entry], int | None] | None = None,
+    need_of: Callable[[Entry], float | None] | None = None,
 ) -> list[Pick]:
-    """The best-fitting variant of every model that fits, ranked. With no `vram_gb`, fits are judged in RAM (CPU)."""
+    """The best-fitting variant of every model that fits, ranked. With no `vram_gb`, fits are judged in RAM (CPU).
+
+    ``need_of``: GB a variant needs under a serving runtime (llmzh.runtimes), replacing published and estimated
+    transformers figures; None from it means the runtime does not run the variant."""
     gpu = vram_gb is not None
     budget = vram_gb if gpu else ram_gb
     if budget is None:
         return []
     best: dict[str, Pick] = {}
+    standing = standings(model for project in catalog.projects for model in project.models)
     for entry in catalog.entries():
+        if not _tasks(entry):
+            continue  # a base model is pretrained for fine-tuning, not a model to run
         if task and task not in _tasks(entry):
             continue
         if commercial and entry.license.commercial not in COMMERCIAL_OK:
@@ -99,11 +101,22 @@ def recommend(
             continue
         if not gpu and not runs_on_cpu(entry):
             continue
-        row = make_row(entry, ctx=ctx, estimator=estimator)
-        need = row.vram if gpu else row.ram
+        if need_of is not None:
+            need = Need(need_of(entry), "estimated")
+        else:
+            row = make_row(entry, ctx=ctx, estimator=estimator)
+            need = row.vram if gpu else row.ram
         if need.gb is None or need.gb > budget:
             continue
-        pick = Pick(entry, need, budget, "gpu" if gpu else "cpu", ctx, downloads(entry) if downloads else None)
+        pick = Pick(
+            entry,
+            need,
+            budget,
+            "gpu" if gpu else "cpu",
+            ctx,
+            downloads(entry) if downloads else None,
+            standing[entry.model.id],
+        )
         current = best.get(entry.model.id)
         if current is None or _better(pick, current):
             best[entry.model.id] = pick
@@ -139,6 +152,12 @@ def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[st
         "tight": pick.tight,
         "ceval": ceval.value if ceval else None,
         "cmmlu": cmmlu.value if cmmlu else None,
+        "strength": round(pick.standing.strength, 3) if pick.standing.strength is not None else None,
+        "rank_basis": {
+            "benchmarks": list(pick.standing.benchmarks),
+            "games": pick.standing.games,
+            "opponents": pick.standing.opponents,
+        },
         "release_date": entry.model.release_date.value if entry.model.release_date else None,
         "downloads": pick.downloads,
         "commercial": entry.license.commercial.value,

@@ -298,21 +298,26 @@ def pick_reason(pick: Pick, lang: Lang) -> str:
     need = gb(pick.need, lang)
     budget = num(round(pick.budget_gb, 1))
     spare = f"{pick.spare_gb:.1f}"
-    bits = [
-        f"{label} {num(value)}"
-        for label in ("C-Eval", "CMMLU")
-        if (value := score_value(entry.model, label)) is not None
-    ]
+    basis = pick.standing
+    scores = [f"{name} {num(value)}" for name in basis.benchmarks[:3] if (value := score_value(entry.model, name))]
+    more = "…" if len(basis.benchmarks) > 3 else ""
     if lang == "zh":
         where = f"{budget} GB 显存" if pick.device == "gpu" else f"{budget} GB 内存（CPU）"
         line = f"可放入 {where}（{quant}，{ctx_label(pick.ctx)} 上下文，需 {need}），余 {spare} GB"
         if pick.tight:
             line += "，余量偏紧"
-        line += "；" + ("，".join(bits) if bits else "未公布 C-Eval/CMMLU")
+        if basis.strength is None:
+            line += "；没有与其他模型共有的基准成绩，按发布日期排在后面"
+        else:
+            line += f"；排名依据（与 {basis.opponents} 个模型共有的基准）：{'，'.join(scores)}{more}"
     else:
         where = f"{budget} GB" if pick.device == "gpu" else f"{budget} GB of RAM (CPU)"
         line = f"fits {where} at {quant} with {ctx_label(pick.ctx)} context (needs {need}), {spare} GB to spare"
         if pick.tight:
             line += " — tight"
-        line += "; " + (", ".join(bits) if bits else "no published C-Eval/CMMLU")
+        if basis.strength is None:
+            line += "; no benchmark shared with another model: placed after those ranked, by release date"
+        else:
+            models = "model" if basis.opponents == 1 else "models"
+            line += f"; ranked on benchmarks shared with {basis.opponents} {models}: {', '.join(scores)}{more}"
     return line

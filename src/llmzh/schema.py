@@ -168,6 +168,9 @@ BENCHMARKS = (
 
 DEVELOPER = "developer"
 
+TASKS = ("chat", "reasoning", "code", "math", "vision", "long-context", "medical", "legal", "agent", "embedding")
+"""What a model is for, from its card. A model with no task is a base model, pretrained for fine-tuning."""
+
 
 class Benchmark(NamedTuple):
     """A published benchmark score, with the setting it was taken in and who measured it."""

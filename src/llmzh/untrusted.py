@@ -88,6 +88,19 @@ def shown(text: str) -> str:
     return "".join(_escape(ch) if _hidden(ch) else ch for ch in text)
 
 
+def redact_url(url: str) -> str:
+    """`url` without the password (or token) of a `user:pass@` part, for messages and output."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def has_control(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text)
 

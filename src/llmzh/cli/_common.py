@@ -33,11 +33,11 @@ class LangChoice(StrEnum):
 
 
 CatalogOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--catalog",
         metavar="PATH",
-        help="Catalog file to read instead of the built-in one (also: LLMZH_CATALOG).",
+        help="Your own catalog file, added to the built-in one (repeatable; ~/.config/llmzh/models.yaml is read too).",
         show_default=False,
     ),
 ]
@@ -81,7 +81,10 @@ def _fail(error: LlmzhError) -> NoReturn:
 
 @contextmanager
 def reporting_errors() -> Iterator[None]:
-    """Turn domain errors into one line on stderr and the error's exit code; no traceback."""
+    """Turn domain errors into one line on stderr and the error's exit code; no traceback.
+
+    Anything else is a bug: one line naming it and how to see the traceback (LLMZH_DEBUG=1), exit 1.
+    """
     try:
         yield
     except LlmzhError as error:
@@ -91,6 +94,23 @@ def reporting_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         warn("Interrupted.")
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # Typer's own exits and usage errors (exit 2)
+    except Exception as error:
+        if os.environ.get("LLMZH_DEBUG"):
+            raise
+        _fail(_unexpected(error))
+
+
+def _unexpected(error: Exception) -> LlmzhError:
+    """An exception llmzh does not know, as one line: its type and first line, credentials removed."""
+    import re
+
+    detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    detail = re.sub(r"//[^/@\s]*@", "//***@", detail)  # user:pass@ in a URL
+    detail = re.sub(r"\bhf_[A-Za-z0-9]{6,}", "hf_***", detail)  # a Hugging Face token
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return LlmzhError(f"unexpected error ({what})", hint="run with LLMZH_DEBUG=1 for details")
 
 
 def lang_of(choice: LangChoice | None) -> Any:
@@ -152,7 +172,10 @@ TokenOpt = Annotated[
     typer.Option(
         "--token",
         metavar="TOKEN",
-        help="Hugging Face token for gated repos (default: HF_TOKEN). Never printed.",
+        help=(
+            "Token for gated or private repos: Hugging Face's (default: HF_TOKEN), or ModelScope's with "
+            "--source modelscope (default: MODELSCOPE_API_TOKEN). Never printed."
+        ),
         show_default=False,
     ),
 ]
@@ -165,6 +188,28 @@ OfflineOpt = Annotated[
 ]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Fetch Hub figures even if cached less than 24 h ago.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 if any Hub request fails.")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        metavar="hf|modelscope|auto",
+        help=(
+            "Where to ask: Hugging Face, ModelScope (modelscope.cn), or auto: Hugging Face, falling back to "
+            "ModelScope when it is unreachable (default: LLMZH_SOURCE, else auto)."
+        ),
+        show_default=False,
+    ),
+]
+
+
+def choose_source(option: str | None, settings: Any, *, token: str | None, refresh: bool = False) -> Any:
+    """`--source` settled for this command (`llmzh.source.choose`); a fallback is said in one line on stderr."""
+    from llmzh.source import choose
+
+    chosen = choose(option, settings, token=token, refresh=refresh, lang=lang_of(None))
+    if chosen.note is not None:
+        warn(chosen.note)
+    return chosen
 
 
 def hub_settings(

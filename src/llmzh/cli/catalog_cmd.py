@@ -7,9 +7,21 @@ from typing import Annotated
 
 import typer
 
-from llmzh.cli._common import app, reporting_errors, warn
+from llmzh.cli._common import (
+    EndpointOpt,
+    MirrorOpt,
+    OfflineOpt,
+    TimeoutOpt,
+    TokenOpt,
+    app,
+    hub_settings,
+    reporting_errors,
+    warn,
+)
 
-catalog_app = typer.Typer(help="Check the catalog file (`data/models.yaml` or your own).", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Check a catalog file (`data/models.yaml` or your own); draft an entry for a Hub repo.", no_args_is_help=True
+)
 app.add_typer(catalog_app, name="catalog")
 
 
@@ -41,3 +53,58 @@ def catalog_check(
         entries = result.catalog.entries()
         models = {e.model.id for e in entries}
         warn(f"{target}: OK — {len(result.catalog.projects)} projects, {len(models)} models, {len(entries)} variants.")
+
+
+DRAFT_EPILOG = """\
+Examples:
+
+* `llmzh catalog draft my-org/my-finetune -o mine.yaml` — a starting entry to complete
+* `llmzh catalog check mine.yaml` then `llmzh list --catalog mine.yaml` — check it, then use it beside the
+  built-in catalog (or save it as ~/.config/llmzh/models.yaml)
+"""
+
+
+@catalog_app.command("draft", epilog=DRAFT_EPILOG)
+def catalog_draft(
+    repo: Annotated[str, typer.Argument(help="Hub repo id, owner/name.", show_default=False)],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the draft here (default: stdout).", show_default=False
+        ),
+    ] = None,
+    endpoint: EndpointOpt = None,
+    mirror: MirrorOpt = None,
+    token: TokenOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    offline: OfflineOpt = False,
+) -> None:
+    """Write a starting catalog entry for a Hub repo, every fact with the URL it came from.
+
+    Reads the repo's config.json (architecture, context length, precision, quantization_config), its card
+    metadata (licence tag, base model) and the Hub's safetensors count and creation date. You complete the
+    rest: description, tasks, commercial terms where unknown, benchmarks and memory figures.
+    """
+    from pathlib import Path
+
+    if "/" not in repo.strip("/"):
+        raise typer.BadParameter(f"{repo!r} is not a Hub repo id; give it as owner/name", param_hint="REPO")
+    with reporting_errors():
+        from llmzh.draft import draft_yaml
+        from llmzh.errors import LlmzhError, UsageError
+        from llmzh.hub import fetch_card, fetch_config
+
+        settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+        card = fetch_card(repo, settings)
+        text = draft_yaml(repo, settings.endpoint, card, fetch_config(repo, settings, revision=card.sha))
+        if output is None:
+            sys.stdout.write(text)
+            return
+        target = Path(output)
+        if target.exists():
+            raise UsageError(f"{target} exists; the draft would overwrite it", hint="choose another --output file")
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise LlmzhError(f"cannot write {target}: {error.strerror}") from error
+        warn(f"Wrote {target}: complete it, then run `llmzh catalog check {target}`.")

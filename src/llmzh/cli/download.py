@@ -17,9 +17,11 @@ from llmzh.cli._common import (
     JsonOpt,
     LangOpt,
     MirrorOpt,
+    SourceOpt,
     TimeoutOpt,
     TokenOpt,
     app,
+    choose_source,
     hub_settings,
     lang_of,
     print_json,
@@ -38,6 +40,7 @@ Examples:
 * `llmzh download Qwen/Qwen2.5-7B-Instruct --include "*.json" --include "*.safetensors"` — only some files
 * `llmzh download chatglm-6b --dry-run` — the plan: files, sizes, free space; nothing is written
 * `llmzh download chatglm-6b --mirror hf-mirror` — through https://hf-mirror.com (or set `HF_ENDPOINT`)
+* `llmzh download qwen2.5-7b-instruct --source modelscope` — from ModelScope (modelscope.cn), into its own cache
 * Interrupted or cut off? Run the same command again: it resumes from the partial file.
 """
 
@@ -46,6 +49,7 @@ Examples:
 
 * `llmzh verify chatglm-6b-int4` — the copy in the Hugging Face cache
 * `llmzh verify THUDM/chatglm-6b --local-dir ./chatglm-6b` — a plain copy in a folder
+* `llmzh verify qwen2.5-7b-instruct --source modelscope` — against ModelScope's sha256 of each file
 * `llmzh download chatglm-6b --verify` — download, then verify
 """
 
@@ -144,7 +148,8 @@ def _plan_lines(plan: Any, *, files: bool) -> list[str]:
         for f in part.files if files else ():
             state = " (present)" if f.present else (f" ({human_bytes(f.partial)} kept)" if f.partial else "")
             lines.append(f"  {human_bytes(f.size):>9}  {f.path}{state}")
-    where = "the Hugging Face cache " if all(p.local_dir is None for p in plan.repos) else ""
+    cache = "ModelScope" if plan.repos[0].listing.source == "modelscope" else "Hugging Face"
+    where = f"the {cache} cache " if all(p.local_dir is None for p in plan.repos) else ""
     lines.append(f"destination: {where}{plan.root} ({human_bytes(plan.free_bytes)} free)")
     return lines
 
@@ -240,6 +245,7 @@ def download(
     mirror: MirrorOpt = None,
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
+    source: SourceOpt = None,
 ) -> None:
     """Download a model's weights safely: the plan and a disk check first, then a resumable transfer.
 
@@ -251,10 +257,14 @@ def download(
         from llmzh.catalog import load_catalog
         from llmzh.download import base_gone, check_space, license_line, lineage, make_plan, resolve, run, verify_part
         from llmzh.download import to_json as download_json
+        from llmzh.source import on_modelscope
 
-        settings = _settings(endpoint, mirror, token, timeout)
+        chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
+        settings = chosen.settings
         language = lang_of(lang)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
+        if chosen.source == "modelscope":
+            target = on_modelscope(target, name)
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -321,6 +331,7 @@ def verify(
     mirror: MirrorOpt = None,
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
+    source: SourceOpt = None,
 ) -> None:
     """Check downloaded files against the Hub: sha256 of every LFS file, git blob id of the others.
 
@@ -329,9 +340,13 @@ def verify(
     with reporting_errors():
         from llmzh.catalog import load_catalog
         from llmzh.download import plan_verify, resolve, verification_json, verify_part
+        from llmzh.source import on_modelscope
 
-        settings = _settings(endpoint, mirror, token, timeout)
-        target = resolve(load_catalog(catalog), name, quant=quant)
+        chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
+        settings = chosen.settings
+        target = resolve(load_catalog(added=catalog), name, quant=quant)
+        if chosen.source == "modelscope":
+            target = on_modelscope(target, name)
         part = plan_verify(
             target,
             settings,

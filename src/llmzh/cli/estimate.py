@@ -15,10 +15,12 @@ from llmzh.cli._common import (
     LangOpt,
     MirrorOpt,
     OfflineOpt,
+    SourceOpt,
     TimeoutOpt,
     TokenOpt,
     VramOpt,
     app,
+    choose_source,
     detect_budget,
     hub_settings,
     lang_of,
@@ -34,6 +36,8 @@ class RuntimeChoice(StrEnum):
     transformers = "transformers"
     transformers_legacy = "transformers-legacy"
     llama_cpp = "llama.cpp"
+    vllm = "vllm"
+    ollama = "ollama"
 
 
 class KvCacheChoice(StrEnum):
@@ -64,6 +68,8 @@ Examples:
 * `llmzh estimate Qwen/Qwen3.5-9B --quant bf16 --ctx 131072` — hybrid attention: KV cache of the 8 full-attention
   layers only, plus the fixed state of the 24 linear ones
 * `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --kv-cache q8_0` — llama.cpp with an 8-bit KV cache
+* `llmzh estimate qwen3-8b --runtime vllm --vram 24 --ctx 32768 --gpu 4090` — vLLM's KV pool, users, speed, command
+* `llmzh estimate qwen2.5-7b-instruct --quant q4_k_m --runtime llama.cpp --vram 6 --ram 16` — how many layers -ngl
 
 Memory is in GB of 2^30 bytes, as GPU tools and the projects' tables report it.
 """
@@ -87,8 +93,15 @@ def estimate(
         ),
     ] = None,
     ctx: Annotated[
-        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Tokens held in the KV cache (prompt + reply).")
-    ] = 2048,
+        int | None,
+        typer.Option(
+            "--ctx",
+            metavar="TOKENS",
+            min=1,
+            help="Tokens held in the KV cache (prompt + reply); default 2048 (vLLM, Ollama: their own default).",
+            show_default=False,
+        ),
+    ] = None,
     prompt: Annotated[
         int | None,
         typer.Option("--prompt", metavar="TOKENS", min=0, help="Prefill length (default: --ctx).", show_default=False),
@@ -98,8 +111,9 @@ def estimate(
         RuntimeChoice | None,
         typer.Option(
             "--runtime",
-            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits) or llama.cpp "
-            "(default for GGUF levels).",
+            help="transformers (>= 4.45), transformers-legacy (4.36-4.44: whole-prompt fp32 logits), llama.cpp "
+            "(default for GGUF levels; with --vram/--ram: -ngl offload), vllm (KV pool and concurrency; needs "
+            "--vram) or ollama.",
             show_default=False,
         ),
     ] = None,
@@ -118,6 +132,43 @@ def estimate(
     ] = None,
     seq: Annotated[int, typer.Option("--seq", metavar="TOKENS", min=1, help="Training sequence length.")] = 512,
     vram: VramOpt = None,
+    ram: Annotated[
+        float | None,
+        typer.Option(
+            "--ram",
+            metavar="GB",
+            min=0,
+            help="RAM for the layers llama.cpp/Ollama keep on the CPU.",
+            show_default=False,
+        ),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu", metavar="NAME", help="GPU for the speed estimate (default: the detected one).", show_default=False
+        ),
+    ] = None,
+    gpu_memory_utilization: Annotated[
+        float | None,
+        typer.Option(
+            "--gpu-memory-utilization",
+            metavar="U",
+            min=0.01,
+            max=1.0,
+            help="vLLM's share of the card (default: vLLM's, 0.92 since v0.21).",
+            show_default=False,
+        ),
+    ] = None,
+    max_num_seqs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-num-seqs",
+            metavar="S",
+            min=1,
+            help="vLLM's sequences per batch (default: vLLM's).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -126,6 +177,7 @@ def estimate(
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
     offline: OfflineOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """Estimate peak GPU memory as weights + KV cache + activations + overhead, from the model's architecture.
 
@@ -133,14 +185,14 @@ def estimate(
     InternLM, Yi, DeepSeek, BLOOM), models what the named runtime allocates, and is calibrated against the projects'
     published measurements (bench/estimate_accuracy.py). Published figures from the catalog are shown beside it.
     """
-    if prompt is not None and prompt > ctx:
+    if prompt is not None and prompt > (ctx or 2048):
         raise typer.BadParameter(
             f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
         )
     vram_choice = vram_option(vram)
     with reporting_errors():
         levels = quant_levels(quant)
-        target = _target(name, catalog, endpoint, mirror, token, timeout, offline)
+        target = _target(name, catalog, endpoint, mirror, token, timeout, offline, source)
         limit = vram_choice if isinstance(vram_choice, float) else None
         if vram_choice == "auto":
             limit = detect_budget().vram_gb
@@ -148,6 +200,16 @@ def estimate(
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
+        serve = runtime is not None and runtime.value in ("vllm", "ollama")
+        if serve or (runtime is RuntimeChoice.llama_cpp and (limit is not None or ram is not None)):
+            assert runtime is not None
+            settings = (gpu_memory_utilization, max_num_seqs, kv_cache.value if kv_cache else None)
+            if ctx is not None:
+                _warn_context(target, ctx, language)
+            serve_ctx = ctx if runtime is not RuntimeChoice.llama_cpp else (ctx or 2048)
+            _serve(target, levels, runtime.value, serve_ctx, limit, ram, gpu, settings, as_json, language)
+            return
+        ctx = ctx or 2048
         _warn_context(target, ctx, language)
         for line in _notes(target.arch, language):
             warn(line)
@@ -165,6 +227,93 @@ def _notes(arch: Any, lang: Any) -> list[str]:
     if arch.counted:
         lines.append(t("est_counted", lang).format(what="; ".join(arch.counted)))
     return lines
+
+
+def _serve(
+    target: Any,
+    levels: list[Any],
+    runtime: str,
+    ctx: int | None,
+    limit: float | None,
+    ram: float | None,
+    gpu_name: str | None,
+    settings: tuple[float | None, int | None, str | None],
+    as_json: bool,
+    lang: Any,
+) -> None:
+    """vLLM / llama.cpp offload / Ollama: the runtime's own memory model, speed and command (llmzh.runtimes)."""
+    from llmzh.errors import UsageError
+    from llmzh.estimate import GGUF_LEVELS
+    from llmzh.runtimes.gpus import find_gpu
+    from llmzh.runtimes.report import runtime_row
+
+    gpu = None
+    if gpu_name is not None:
+        gpu = find_gpu(gpu_name)
+        if gpu is None:
+            raise UsageError(f"unknown GPU {gpu_name!r}", hint="name it as sold, e.g. 4090, A100 80GB, M3 Max")
+    else:
+        from llmzh.hardware import detect
+
+        best = detect().best_gpu
+        gpu = find_gpu(best.name) if best is not None else None
+    wanted = levels or [q for q in target.levels if (q in GGUF_LEVELS) == (runtime != "vllm")]
+    if not wanted:
+        raise UsageError(f"{target.name} has no level {runtime} runs", hint="name one with --quant")
+    utilization, seqs, kv = settings
+    rows = []
+    for level in wanted:
+        rows.append(
+            runtime_row(
+                target.arch,
+                level,
+                runtime,  # type: ignore[arg-type]
+                repos=target.repos,
+                vram_bytes=int(limit * 2**30) if limit is not None else None,
+                ram_bytes=int(ram * 2**30) if ram is not None else None,
+                ctx=ctx,
+                gpu_memory_utilization=utilization,
+                max_num_seqs=seqs,
+                kv_cache=kv,
+                gpu=gpu,
+            )
+        )
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        sys.stdout.write(_serve_table(target.name, row, lang))
+
+
+def _serve_table(name: str, row: dict[str, Any], lang: Any) -> str:
+    """One level under a serving runtime: its figures as a two-column table, then its commands to copy."""
+    from llmzh.i18n import t
+    from llmzh.table import Column, render, terminal_width, use_colour
+
+    lines: list[tuple[str, str]] = []
+    for key, value in row.items():
+        if key in ("quant", "runtime", "ctx", "commands", "speed") or (key == "state_bytes_per_sequence" and not value):
+            continue
+        if key.endswith("_bytes"):
+            shown = _gb(value)
+        elif key == "fits":
+            shown = "✔" if value else "✘"
+        elif isinstance(value, int):
+            shown = f"{value:,}"
+        else:
+            shown = str(value)
+        lines.append((t(f"rt_{key}", lang), shown))
+    if "speed" in row:
+        speed = row["speed"]
+        prefill = t("rt_prefill", lang).format(tps=f"{speed['prefill_tps']:,}") if speed["prefill_tps"] else ""
+        value = t("rt_speed_value", lang).format(decode=speed["decode_tps"], prefill=prefill)
+        lines.append((t("rt_speed", lang).format(gpu=speed["gpu"]), value))
+    title = t("rt_title", lang).format(name=name, quant=row["quant"], runtime=row["runtime"], ctx=row["ctx"])
+    table = render(
+        [Column(""), Column("", "right")], lines, width=terminal_width(), colour=use_colour(sys.stdout), title=title
+    )
+    commands = "".join(f"  {runtime}: {command}\n" for runtime, command in row["commands"].items())
+    return table + (f"{t('rt_commands', lang)}\n{commands}" if commands else "")
 
 
 def _warn_context(target: Any, ctx: int, lang: Any) -> None:
@@ -190,19 +339,20 @@ def _warn_context(target: Any, ctx: int, lang: Any) -> None:
 
 def _target(
     name: str,
-    catalog: str | None,
+    catalog: list[str] | None,
     endpoint: str | None,
     mirror: str | None,
     token: str | None,
     timeout: float,
     offline: bool,
+    source: str | None = None,
 ) -> Any:
     """A catalog model (its config facts), or else a Hub repo (its config.json, fetched through the hub module)."""
     from llmzh.catalog import entries_of, find, load_catalog
     from llmzh.errors import LlmzhError, NotFoundError, UsageError
     from llmzh.fit import catalog_target, hub_target, model_arch
 
-    cat = load_catalog(catalog)
+    cat = load_catalog(added=catalog)
     try:
         match = find(cat, name)
     except NotFoundError:
@@ -210,10 +360,10 @@ def _target(
             raise
         found = next((m for m in _repo_matches(cat, name)), None)
         if found is None:
-            from llmzh.hub import fetch_config
+            from llmzh.source import fetch_config as source_config
 
             settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
-            return hub_target(name, fetch_config(name, settings))
+            return hub_target(name, source_config(name, choose_source(source, settings, token=token).settings))
         match = found
     if match.model is None:
         models = match.project.models
@@ -268,7 +418,7 @@ def _inference(
                 ctx=ctx,
                 prompt=prompt,
                 batch=batch,
-                runtime=runtime.value if runtime else None,
+                runtime=runtime.value if runtime else None,  # type: ignore[arg-type]  # vllm/ollama go to _serve
                 kv_cache=kv_cache,
             )
         except LlmzhError as error:
@@ -362,6 +512,7 @@ def _finetune(
         "activation_bytes": est.activation_bytes,
         "activation_checkpointed_bytes": est.activation_checkpointed_bytes,
         "overhead_bytes": est.overhead_bytes,
+        "optimizer_step_bytes": est.step_bytes,
         "total_bytes": est.total,
         "total_checkpointed_bytes": est.total_checkpointed,
         "rough": True,
@@ -381,6 +532,7 @@ def _finetune(
         (t("ft_grads", lang), _gb(est.grads_optimizer_bytes)),
         (t("est_act", lang), _gb(est.activation_bytes)),
         (t("ft_act_ckpt", lang), _gb(est.activation_checkpointed_bytes)),
+        (t("ft_step", lang), _gb(max(est.step_bytes, 0))),
         (t("est_overhead", lang), _gb(est.overhead_bytes)),
         (t("ft_total", lang), "≈" + _gb(est.total)),
         (t("ft_total_ckpt", lang), "≈" + _gb(est.total_checkpointed)),

@@ -44,7 +44,7 @@ def export(
     with reporting_errors():
         from llmzh.catalog import load_catalog
 
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         if output_format is ExportFormat.md:
             from llmzh.markdown import catalog_markdown
 

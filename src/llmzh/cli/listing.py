@@ -16,11 +16,13 @@ from llmzh.cli._common import (
     MirrorOpt,
     OfflineOpt,
     RefreshOpt,
+    SourceOpt,
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
     VramOpt,
     app,
+    choose_source,
     detect_budget,
     hub_settings,
     lang_of,
@@ -141,6 +143,7 @@ def list_(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """List catalog variants, one row per precision/quantization, filtered by what your hardware holds.
 
@@ -162,7 +165,7 @@ def list_(
 
         levels = quant_levels(quant)
         language = lang_of(lang)
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         filters = Filters(
             vram_gb=vram_gb,
             finetune=finetune,
@@ -180,8 +183,23 @@ def list_(
         selection = select(cat, filters, estimator=default_estimator(cat, ctx))
         repos = repo_index(cat)
         infos: dict[str, Any] | None = None
+        live_source: dict[str, str] = {}
         if live or sort in LIVE_SORTS:
-            infos = _live(cat, selection, repos, endpoint, mirror, token, timeout, offline, refresh, strict)
+            chosen = choose_source(
+                source,
+                hub_settings(
+                    endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+                ),
+                token=token,
+                refresh=refresh,
+            )
+            if chosen.source == "modelscope":
+                from llmzh.source import modelscope_index
+
+                repos = modelscope_index(cat)
+                warn(f"live figures: ModelScope ({chosen.settings.shown_endpoint})")
+            live_source = {"live_source": chosen.source}
+            infos = _live(selection, repos, chosen.settings, strict)
         cpu_listing = cpu or (ram is not None and vram_gb is None)
         rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu_listing, live=_live_value(infos, repos))
         unknown = sort_rows(selection.unknown, "name") if include_unknown else []
@@ -191,7 +209,8 @@ def list_(
 
             print_json(
                 [
-                    row_json(r, repos[r.id]) | (live_json(infos.get(repos[r.id] or "")) if infos is not None else {})
+                    row_json(r, repos[r.id])
+                    | (live_json(infos.get(repos[r.id] or "")) | live_source if infos is not None else {})
                     for r in [*rows, *unknown]
                 ]
             )
@@ -224,26 +243,14 @@ def list_(
             warn(_nothing_message(selection, filters))
 
 
-def _live(
-    cat: Any,
-    selection: Any,
-    repos: dict[str, str | None],
-    endpoint: str | None,
-    mirror: str | None,
-    token: str | None,
-    timeout: float,
-    offline: bool,
-    refresh: bool,
-    strict: bool,
-) -> dict[str, Any]:
-    """Hub figures for the listed rows' repos; one summary line on stderr for whatever failed."""
+def _live(selection: Any, repos: dict[str, str | None], settings: Any, strict: bool) -> dict[str, Any]:
+    """Figures for the listed rows' repos from the chosen source; one summary line on stderr for whatever failed."""
+    from llmzh import modelscope
     from llmzh.hub import failure_summary, fetch_infos, require_ok
 
-    settings = hub_settings(
-        endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
-    )
     wanted = [repos[r.id] for r in (*selection.rows, *selection.unknown) if repos[r.id]]
-    infos = fetch_infos([r for r in wanted if r], settings)
+    fetch = modelscope.fetch_infos if isinstance(settings, modelscope.MsSettings) else fetch_infos
+    infos = fetch([r for r in wanted if r], settings)
     if strict:
         require_ok(infos.values())
     summary = failure_summary(infos.values())

@@ -30,12 +30,24 @@ from llmzh.cli._common import (
 )
 
 
+class RuntimeChoice(StrEnum):
+    transformers = "transformers"
+    vllm = "vllm"
+    llama_cpp = "llama.cpp"
+    ollama = "ollama"
+
+
 class TaskChoice(StrEnum):
     chat = "chat"
+    reasoning = "reasoning"
     code = "code"
     math = "math"
+    vision = "vision"
+    long_context = "long-context"
     medical = "medical"
     legal = "legal"
+    agent = "agent"
+    embedding = "embedding"
 
 
 RECOMMEND_EPILOG = """\
@@ -45,6 +57,7 @@ Examples:
 * `llmzh recommend --vram 8 --ctx 8192 --commercial` — an 8 GB card, 8K context, commercial use allowed
 * `llmzh recommend --task medical --lang zh` — medical models, explained in Chinese
 * `llmzh recommend --vram 24 --live --json` — ranking with Hub downloads, as data
+* `llmzh recommend --vram 24 --runtime vllm --ctx 32768` — what vLLM serves at 32K on a 24 GB card, with commands
 """
 
 
@@ -64,6 +77,15 @@ def recommend(
     live: Annotated[
         bool, typer.Option("--live", help="Use Hub downloads (fetched, cached 24 h) to break ties.")
     ] = False,
+    runtime: Annotated[
+        RuntimeChoice | None,
+        typer.Option(
+            "--runtime",
+            help="Rank under this runtime's memory model (vllm, llama.cpp, ollama: GPU only); default: transformers "
+            "figures, GGUF on llama.cpp.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
     catalog: CatalogOpt = None,
@@ -93,9 +115,14 @@ def recommend(
             vram_gb = found.vram_gb
             if vram_gb is None:
                 ram_gb = found.ram_gb
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         repos = repo_index(cat)
         downloads = _downloads(cat, repos, live, endpoint, mirror, token, timeout, offline)
+        serve = runtime if runtime not in (None, RuntimeChoice.transformers) else None
+        if serve is not None and vram_gb is None:
+            from llmzh.errors import UsageError
+
+            raise UsageError(f"--runtime {serve.value} ranks GPU fits", hint="give --vram GB (or run on a GPU)")
         picks = rank(
             cat,
             vram_gb=vram_gb,
@@ -105,17 +132,66 @@ def recommend(
             task=task.value if task else None,
             commercial=commercial,
             downloads=downloads,
+            need_of=_need_of(serve.value, ctx, vram_gb) if serve is not None and vram_gb is not None else None,
         )[:limit]
         language = lang_of(lang)
+        run = _commands(picks, runtime.value if runtime else None, ctx, vram_gb)
         if as_json:
             from llmzh.render import pick_reason
 
-            print_json([pick_json(i, p, repos) | {"reason": pick_reason(p, language)} for i, p in enumerate(picks, 1)])
+            print_json(
+                [
+                    pick_json(i, p, repos) | {"reason": pick_reason(p, language), "commands": run[p.entry.variant.id]}
+                    for i, p in enumerate(picks, 1)
+                ]
+            )
         elif picks:
-            _print(picks, language)
+            _print(picks, language, run)
         if not picks:
             what = f"{vram_gb:.1f} GB of GPU memory" if vram_gb is not None else f"{ram_gb or 0:.1f} GB of RAM"
             warn(f"No model in the catalog fits {what} at a {ctx}-token context with these filters.")
+
+
+def _need_of(runtime: str, ctx: int, vram_gb: float) -> Any:
+    """GB each catalog variant needs under a serving runtime (llmzh.runtimes.report.runtime_need_bytes)."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import runtime_need_bytes
+
+    def need(entry: Any) -> float | None:
+        arch = model_arch(entry)
+        if arch is None:
+            return None
+        found = runtime_need_bytes(
+            arch,
+            entry.variant.quant,
+            runtime,  # type: ignore[arg-type]  # a RuntimeChoice value other than transformers
+            ctx=ctx,
+            vram_bytes=int(vram_gb * 2**30),
+        )
+        return found / 2**30 if found is not None else None
+
+    return need
+
+
+def _commands(picks: list[Any], runtime: str | None, ctx: int, vram_gb: float | None) -> dict[str, dict[str, str]]:
+    """Each pick's commands, sized for the budget; only the chosen runtime's when --runtime is given."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import commands_for
+
+    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
+    found = {}
+    for pick in picks:
+        e = pick.entry
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
+        found[e.variant.id] = {k: v for k, v in cmds.items() if runtime is None or k == runtime}
+    return found
 
 
 def _downloads(
@@ -148,8 +224,8 @@ def _downloads(
     return downloads
 
 
-def _print(picks: list[Any], lang: Any) -> None:
-    """Each pick on two lines, id then reason, so long Chinese reasons are never cut."""
+def _print(picks: list[Any], lang: Any, run: dict[str, dict[str, str]]) -> None:
+    """Each pick on two lines, id then reason, so long Chinese reasons are never cut; then its one-line commands."""
     from llmzh.render import pick_reason
     from llmzh.table import use_colour
 
@@ -159,4 +235,7 @@ def _print(picks: list[Any], lang: Any) -> None:
     for i, pick in enumerate(picks, 1):
         lines.append(f"{i:>{width}}. {bold}{pick.entry.variant.id}{reset}")
         lines.append(f"{' ' * (width + 2)}{pick_reason(pick, lang)}")
+        for command in run[pick.entry.variant.id].values():
+            if "\n" not in command:
+                lines.append(f"{' ' * (width + 2)}$ {command}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -14,15 +14,20 @@ from llmzh.cli._common import (
     MirrorOpt,
     OfflineOpt,
     RefreshOpt,
+    SourceOpt,
     StrictOpt,
     TimeoutOpt,
     TokenOpt,
+    VramOpt,
     app,
+    choose_source,
+    detect_budget,
     hub_settings,
     lang_of,
     print_json,
     reporting_errors,
     stdout_console,
+    vram_option,
     warn,
 )
 
@@ -36,7 +41,11 @@ Examples:
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
+* `llmzh show qwen2.5-7b-instruct --source modelscope` — live figures from ModelScope (modelscope.cn)
+* `llmzh show qwen3-8b --vram 24 --ctx 32768` — the vLLM / llama.cpp / Ollama commands sized for a 24 GB card
 """
+
+RUN_CTX = 4096  # context the printed commands are sized for when --ctx is not given (recommend's default)
 
 
 @app.command(epilog=SHOW_EPILOG)
@@ -54,22 +63,35 @@ def show(
     offline: OfflineOpt = False,
     refresh: RefreshOpt = False,
     strict: StrictOpt = False,
+    source: SourceOpt = None,
+    vram: VramOpt = None,
+    ctx: Annotated[
+        int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context the printed commands are sized for.")
+    ] = RUN_CTX,
 ) -> None:
     """Show everything known about a project, model or variant: who made it, papers, data, licence, resources.
 
     Live figures for each Hub repo (downloads, likes, size, status) follow the card; they are cached for 24 h.
     If the Hub cannot be reached the card is still shown, with one line on stderr (exit 1 only with --strict).
     """
+    vram_choice = vram_option(vram)
     with reporting_errors():
         from llmzh.catalog import find, load_catalog, repo_index
         from llmzh.select import make_row
 
-        cat = load_catalog(catalog)
+        cat = load_catalog(added=catalog)
         match = find(cat, name)
+        vram_gb = detect_budget().vram_gb if vram_choice == "auto" else vram_choice
+        project_entries = [e for e in cat.entries() if e.project.id == match.project.id]
+        run = _run_commands(project_entries, vram_gb if isinstance(vram_gb, float) else None, ctx)
         if as_json:
             from llmzh.render import to_jsonable
 
-            print_json(to_jsonable(match.project))
+            record = to_jsonable(match.project)
+            for model in record["models"]:
+                for variant in model["variants"]:
+                    variant["commands"] = run.get(variant["id"], {})
+            print_json(record)
             return
         from llmzh.cards import card
 
@@ -86,18 +108,70 @@ def show(
         estimates = {e.variant.id: estimator(e, "inference") for e in entries}
         console = stdout_console()
         console.print(card(match, rows, language, repos, estimates))
-        _print_hub(console, cat, match, repos, settings, language, strict=strict)
+        _print_run(console, match, project_entries, run, ctx, vram_gb, language)
+        chosen = choose_source(source, settings, token=token, refresh=refresh)
+        if chosen.source == "modelscope":
+            from llmzh.source import modelscope_index
+
+            repos = modelscope_index(cat)
+        _print_hub(console, cat, match, repos, chosen.settings, language, strict=strict)
+
+
+def _run_commands(entries: Any, vram_gb: float | None, ctx: int) -> dict[str, dict[str, str]]:
+    """Each variant's commands (llmzh.runtimes), sized for the card when one is given."""
+    from llmzh.fit import model_arch
+    from llmzh.runtimes.report import commands_for
+
+    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
+    found = {}
+    for e in entries:
+        cmds = commands_for(
+            model_arch(e),
+            e.variant.quant,
+            e.variant.repo,
+            vram_bytes=vram_bytes,
+            ctx=ctx,
+            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
+        )
+        if cmds:
+            found[e.variant.id] = cmds
+    return found
+
+
+def _print_run(console: Any, match: Any, entries: Any, run: Any, ctx: int, vram_gb: Any, lang: Any) -> None:
+    """The commands of the variants shown, after the card."""
+    from rich.text import Text
+
+    from llmzh.i18n import t
+
+    shown = [e.variant.id for e in entries if e.variant.id in run and match.model in (None, e.model)]
+    if match.variant is not None:
+        shown = [v for v in shown if v == match.variant.id]
+    if not shown:
+        return
+    budget = f", {vram_gb:g} GB" if isinstance(vram_gb, float) else ""
+    console.print(Text("\n" + t("run_title", lang).format(ctx=ctx, vram=budget), style="bold cyan"))
+    for variant_id in shown:
+        console.print(Text(f"  {variant_id}", style="bold"))
+        for runtime, command in run[variant_id].items():
+            lines = command.splitlines()
+            console.print(Text(f"    {runtime}: {lines[0]}" if len(lines) == 1 else f"    {runtime}:"), soft_wrap=True)
+            for line in lines if len(lines) > 1 else []:
+                console.print(Text(f"      {line}"), soft_wrap=True)
 
 
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
     """The live Hub table after the card, the disagreements it reveals, and one stderr line if anything failed."""
     from rich.text import Text
 
+    from llmzh import modelscope
     from llmzh.audit import hub_disagreements
     from llmzh.cards import hub_table
     from llmzh.catalog import entries_of
     from llmzh.hub import failure_summary, fetch_infos, require_ok
     from llmzh.i18n import t
+
+    on_modelscope = isinstance(settings, modelscope.MsSettings)
 
     entries = entries_of(cat, match)
     roles: dict[str, str] = {}
@@ -106,17 +180,27 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
         if repo:
             roles.setdefault(repo, "")
         base = entry.model.base_weights
-        if base is not None and base.repo:
+        if base is not None and base.repo and not on_modelscope:
             roles.setdefault(base.repo, t("base_role", lang))
     if not roles:
         return
-    infos = fetch_infos(roles, settings)
-    console.print(Text(f"\n{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
-    console.print(hub_table([infos[r] for r in roles], {r: v for r, v in roles.items() if v}, lang))
-    notes = [n for e in entries if repos.get(e.variant.id) for n in hub_disagreements(e, infos[repos[e.variant.id]])]
+    infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)(roles, settings)
+    title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
+    console.print(Text(f"\n{title}  ({settings.shown_endpoint})", style="bold cyan"))
+    labels = {r: v for r, v in roles.items() if v}
+    console.print(
+        hub_table([infos[r] for r in roles], labels, lang, source=modelscope.SOURCE if on_modelscope else "hf")
+    )
+    # The catalog's facts are the Hugging Face repos'; ModelScope's copies are not compared with them.
+    notes = [
+        n
+        for e in entries
+        if repos.get(e.variant.id) and not on_modelscope
+        for n in hub_disagreements(e, infos[repos[e.variant.id]])
+    ]
     for entry in entries:
         base = entry.model.base_weights
-        if base is not None and base.repo and infos[base.repo].status == "gone":
+        if base is not None and base.repo and base.repo in infos and infos[base.repo].status == "gone":
             others = ", ".join(base.alternatives) or "none recorded"
             notes.append(f"base weights {base.repo} are gone from the Hub; alternatives in the catalog: {others}")
     if notes:

@@ -2,8 +2,14 @@
 
 Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter for mixed-precision Adam), QLoRA
 paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
-unquantized parameters to fp32; ``modules_to_save`` copies), Korthikanti et al. 2022 (activations saved per
-block), Qwen's finetune.py and ChatGLM's ptuning scripts for the defaults the bench uses.
+unquantized parameters to fp32; ``modules_to_save`` copies; LoRA dropout on the adapter's input), Korthikanti et al.
+2022 (activations saved per block), DeepSpeed's deepspeed/runtime/zero/stage_1_and_2.py (v0.11, 2023: ZeRO-2's
+gradient buffers and optimizer step), torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's
+auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py (dequantization from 128 rows), Qwen's finetune.py and scripts
+and ChatGLM's ptuning scripts for the defaults the bench uses.
+
+A training step peaks twice: at the end of backward's way through the loss and the recomputed blocks, and in the
+optimizer step after the activations are freed; ``FinetuneEstimate`` keeps both and its totals take the larger.
 """
 
 from typing import Literal, NamedTuple
@@ -26,13 +32,49 @@ in fp32."""
 LOSS_BYTES_PER_LOGIT_HALF = 6
 """The same loss where no autocast runs: DeepSpeed's fp16/bf16 engines convert the whole model to the half dtype and
 the Trainer then leaves mixed precision to them, so logits (2), log-softmax (2) and its gradient (2) stay half."""
-ZERO2_BYTES_PER_TRAINABLE = 2 + 2 + 4 + 4 + ADAMW_STATE_BYTES
-"""DeepSpeed ZeRO-2 on one device, per trainable parameter: half-precision parameter and gradient, fp32 master
-copy, fp32 gradient partition, AdamW states (DeepSpeed's estimate_zero2_model_states_mem_needs: 4 + 16 bytes)."""
+ZERO2_BYTES_PER_TRAINABLE = 2 + 2 + 4 + ADAMW_STATE_BYTES
+"""DeepSpeed ZeRO-2 on one device while backward runs, per trainable parameter: the half-precision parameter, its
+gradient in the contiguous ``grads_in_partition`` buffer, the fp32 master copy and the AdamW states
+(https://github.com/deepspeedai/DeepSpeed/blob/f060407/deepspeed/runtime/zero/stage_1_and_2.py, October 2023, as
+Qwen's scripts of that time ran it: ``copy_grads_in_partition``
+allocates ``grads_in_partition`` in the half dtype; the fp32 gradient exists only inside ``step``, see
+``ZERO2_STEP_BYTES``)."""
+ZERO2_ACCUMULATED_BYTES = 2
+"""ZeRO-2 with gradient accumulation, per trainable parameter: the first micro-step's half gradients stay alive as
+``averaged_gradients`` (views into that micro-step's buffer, kept by ``independent_gradient_partition_epilogue``
+after ``_release_ipg_buffers``), and every later micro-step's backward fills a new ``grads_in_partition`` that is
+added into them at its epilogue: two half gradient buffers during the backward of micro-steps 2..n."""
+ZERO2_STEP_BYTES = 2 + 4
+"""ZeRO-2's optimizer step, per trainable parameter, on top of parameters, master copy, AdamW states and the
+accumulated half gradients: ``step`` flattens ``averaged_gradients`` into a new half tensor
+(``flatten_dense_tensors_aligned``) and converts it ``.to`` fp32 for the fp32 partition's ``.grad``, both alive at
+once. The gradient buckets and the current micro-step's buffer are released before (``_release_ipg_buffers``)."""
+FOREACH_ADAMW_STEP_BYTES = 4
+"""torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter: the default foreach implementation on
+CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop version" (torch.optim
+docs, ``foreach``; https://github.com/pytorch/pytorch/issues/97712: PR #104898 cut AdamW's to one,
+``exp_avg_sq_sqrt``, for PyTorch 2.1; PyTorch 2.0 held more, so this is a floor)."""
+LORA_DROPOUT_BYTES = 2 + 1
+"""Per input feature of an adapted matrix and token, with LoRA dropout: the dropped-out copy of the input in the model
+dtype, which ``lora_A`` saves for its weight gradient, and the bool mask ``nn.Dropout`` saves for backward."""
+GPTQ_LEVELS = {Quant.GPTQ_INT4: 1, Quant.GPTQ_INT8: 2}  # bytes of AutoGPTQ's unpacked weight: int8, int16 for 8-bit
+GPTQ_KERNEL_SWITCH_ROWS = 128
+"""AutoGPTQ's qlinear_cuda_old, the kernel transformers/optimum pick with exllama disabled (as Qwen's finetune.py
+does; https://github.com/AutoGPTQ/AutoGPTQ/blob/179776b/auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py), runs its
+CUDA matvec kernel below 128 input rows (``kernel_switch_threshold``); at 128 rows and more it dequantizes the whole
+weight (int8 unpacking of ``qweight`` and ``qzeros``, then ``scales * (weight - zeros)`` in fp16) and calls
+``torch.matmul(x.half(), weight)``, which saves that fp16 weight for the input gradient when the input requires
+grad (LoRA, ``enable_input_require_grads``)."""
 
 
 class FinetuneEstimate(NamedTuple):
-    """Peak GPU memory of one training step (bytes), roughly: AdamW, mixed precision, one device."""
+    """Peak GPU memory of one training step (bytes), roughly: AdamW, mixed precision, one device.
+
+    A step has two peaks: backward (``activation_bytes`` or ``activation_checkpointed_bytes`` on top of the parts
+    held throughout) and the optimizer step, which runs after the activations are freed and allocates
+    ``step_bytes`` of its own less what backward alone held (gradient buckets, a micro-step's gradient buffer). The
+    totals take the larger of the two.
+    """
 
     method: FinetuneMethod
     seq: int
@@ -45,14 +87,15 @@ class FinetuneEstimate(NamedTuple):
     activation_bytes: int  # saved activations + loss, without gradient checkpointing
     activation_checkpointed_bytes: int  # with gradient checkpointing (one block recomputed at a time)
     overhead_bytes: int
+    step_bytes: int = 0  # the optimizer step's own allocations, less the backward-only buffers it no longer holds
 
     @property
     def total(self) -> int:
-        return self._static + self.activation_bytes
+        return self._static + max(self.activation_bytes, self.step_bytes)
 
     @property
     def total_checkpointed(self) -> int:
-        return self._static + self.activation_checkpointed_bytes
+        return self._static + max(self.activation_checkpointed_bytes, self.step_bytes)
 
     @property
     def _static(self) -> int:
@@ -96,6 +139,8 @@ def estimate_finetune(
     prefix_len: int = 128,
     attention: Attention = "flash",
     zero2_bucket: int | None = None,
+    grad_accum: int = 1,
+    lora_dropout: bool = False,
 ) -> FinetuneEstimate:
     """Rough peak GPU memory of fine-tuning with AdamW in mixed precision on one device.
 
@@ -106,12 +151,20 @@ def estimate_finetune(
     * qlora: the base quantized (default NF4 with double quantization, QLoRA paper; or a GPTQ checkpoint). PEFT's
       ``prepare_model_for_kbit_training`` casts every unquantized parameter (embedding, LM head, norms) of a
       bitsandbytes model to fp32 (``if not is_gptq_quantized``: a GPTQ model stays fp16); the same applies to
-      ``lora`` on any bitsandbytes base.
+      ``lora`` on any bitsandbytes base. On a GPTQ base with at least ``GPTQ_KERNEL_SWITCH_ROWS`` tokens, AutoGPTQ
+      dequantizes each weight to fp16 and the matmul saves it: one block's weights in fp16 while that block is
+      recomputed (every block's without checkpointing), plus the int8/int16 unpacking of its largest matrix.
+    * ``lora_dropout``: LoRA with dropout > 0 (PEFT's LoraConfig default is 0.0; Qwen's finetune.py passes 0.05,
+      https://github.com/QwenLM/Qwen/blob/2df8e8a/finetune.py):
+      PEFT computes ``lora_B(lora_A(dropout(x)))``, so every adapted matrix keeps its input's dropout output (model
+      dtype) and mask (bool) for backward, ``LORA_DROPOUT_BYTES`` per input feature and token.
     * ``zero2_bucket``: DeepSpeed ZeRO-2 on one device with that ``reduce_bucket_size`` (Qwen's finetune_ds.sh and
       finetune_qlora_single_gpu.sh use ds_config_zero2.json: 2e8, overlap_comm): ``ZERO2_BYTES_PER_TRAINABLE``
       per trainable parameter, two gradient buckets of that many half-precision elements (stage_1_and_2.py
       double-buffers ``ipg_buffer`` under overlap_comm), and the loss without autocast
-      (``LOSS_BYTES_PER_LOGIT_HALF``). None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``).
+      (``LOSS_BYTES_PER_LOGIT_HALF``); with ``grad_accum`` > 1 micro-steps per step, a second half gradient buffer
+      (``ZERO2_ACCUMULATED_BYTES``). Its optimizer step holds ``ZERO2_STEP_BYTES`` more per trainable parameter.
+      None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES``).
     * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
       ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
     * ``train_embeddings``: embedding and LM head trained as copies in the model dtype (PEFT ``modules_to_save``,
@@ -122,8 +175,8 @@ def estimate_finetune(
     block's full set while it is recomputed. Overhead: CUDA context + workspace + allocator slack on the
     checkpointed activations.
     """
-    if seq < 1 or batch < 1:
-        raise EstimateError(f"need seq >= 1 and batch >= 1, got seq={seq}, batch={batch}")
+    if seq < 1 or batch < 1 or grad_accum < 1:
+        raise EstimateError(f"need seq, batch and grad_accum >= 1, got seq={seq}, batch={batch}, {grad_accum=}")
     p = count_params(arch)
     if base_quant is None:
         base_quant = Quant.BNB_NF4 if method == "qlora" else Quant.BF16
@@ -135,6 +188,7 @@ def estimate_finetune(
         trainable = p.total
         weights = p.total * act
         grads_opt = p.total * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (act + 4 + ADAMW_STATE_BYTES))
+        step = p.total * FOREACH_ADAMW_STEP_BYTES  # the fp32 master weights are what AdamW steps
     else:
         weights = weight_bytes(arch, base_quant)
         if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
@@ -147,19 +201,33 @@ def estimate_finetune(
             trainable = lora_params(arch, lora_rank, lora_targets)
         adapter = trainable * (act if zero else 4)
         grads_opt = trainable * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (4 + ADAMW_STATE_BYTES))
+        step = trainable * FOREACH_ADAMW_STEP_BYTES  # fp32 adapters: an fp32 intermediate each
         if train_embeddings:
             copies = p.embedding + p.lm_head
             trainable += copies
             adapter += copies * act
             grads_opt += copies * (act + ADAMW_STATE_BYTES)
+            step += copies * act  # foreach intermediates take each parameter's dtype
     per_block = _saved_per_token(arch, act) * tokens
+    if lora_dropout and method in ("lora", "qlora"):
+        per_block += sum(m.rows_in for m in _lora_matrices(arch, lora_targets)) * LORA_DROPOUT_BYTES * tokens
     if attention == "eager":
         prefix = prefix_len if method == "ptuning" else 0
         per_block += arch.heads * seq * (seq + prefix) * batch * (act + 4)
     loss = tokens * arch.vocab * (LOSS_BYTES_PER_LOGIT_HALF if zero else LOSS_BYTES_PER_LOGIT)
+    every_block = arch.layers * per_block
+    if method in ("lora", "qlora") and base_quant in GPTQ_LEVELS and tokens >= GPTQ_KERNEL_SWITCH_ROWS:
+        matrices = _matrices(arch)
+        dequantized = sum(m.rows_in * m.rows_out * m.copies for m in matrices) * act
+        unpacked = max(m.rows_in * m.rows_out for m in matrices) * 2 * GPTQ_LEVELS[base_quant]
+        per_block += dequantized + unpacked
+        every_block += arch.layers * dequantized + unpacked
     checkpointed = arch.layers * arch.hidden * tokens * act + per_block + loss
     if zero2_bucket is not None:
-        grads_opt += 2 * zero2_bucket * act
+        buckets = 2 * zero2_bucket * act
+        accumulated = trainable * ZERO2_ACCUMULATED_BYTES if grad_accum > 1 else 0
+        grads_opt += buckets + accumulated
+        step = trainable * ZERO2_STEP_BYTES - accumulated - buckets
     return FinetuneEstimate(
         method=method,
         seq=seq,
@@ -169,7 +237,8 @@ def estimate_finetune(
         weights_bytes=weights,
         adapter_bytes=adapter,
         grads_optimizer_bytes=grads_opt,
-        activation_bytes=arch.layers * per_block + loss,
+        activation_bytes=every_block + loss,
         activation_checkpointed_bytes=checkpointed,
         overhead_bytes=CUDA_CONTEXT_BYTES + WORKSPACE_BYTES + int(ALLOCATOR_SLACK * checkpointed),
+        step_bytes=step,
     )
