@@ -16,7 +16,6 @@ from typing import Literal, NamedTuple
 from llmzh.errors import LlmzhError
 
 MiB = 1 << 20
-GiB = 1 << 30
 
 
 class EstimateError(LlmzhError):
