@@ -15,6 +15,7 @@ from llmzh.estimate import (
     EstimateError,
     Matrix,
     arch_from_config,
+    count_params,
     estimate_inference,
     kv_bytes_per_token,
     state_bytes_per_sequence,
@@ -254,3 +255,149 @@ def test_linear_attention_layers_without_their_keys_are_refused() -> None:
     config = {**TINY, "model_type": "qwen3", "layer_types": ["linear_attention", "full_attention"]}
     with pytest.raises(EstimateError, match="'layer_types' lists linear_attention layers but not their"):
         arch_from_config(config)
+
+
+# ---------------------------------------------------------------- what each family's modelling code does
+
+DEEPSEEK_V2_LITE, MINICPM3_4B, QWEN3_NEXT = "deepseek-v2-lite", "minicpm3-4b", "qwen3-next-80b-a3b-instruct"
+# Two layers of hidden 256, 4 heads of 64, MLP projections of 512, vocabulary 1000, in each family's own key names.
+_BASE = {"num_hidden_layers": 2, "hidden_size": 256, "intermediate_size": 512, "num_attention_heads": 4}
+FAMILIES: dict[str, dict[str, object]] = {
+    "llama": {**_BASE, "model_type": "llama", "vocab_size": 1000},
+    "glm": {**_BASE, "model_type": "glm", "head_dim": 64, "vocab_size": 1000},
+    "chatglm2": {
+        "model_type": "chatglm",
+        "num_layers": 2,
+        "hidden_size": 256,
+        "ffn_hidden_size": 512,
+        "num_attention_heads": 4,
+        "kv_channels": 64,
+        "padded_vocab_size": 1000,
+    },
+    "chatglm": {
+        "model_type": "chatglm",
+        "num_layers": 2,
+        "hidden_size": 256,
+        "inner_hidden_size": 512,
+        "num_attention_heads": 4,
+        "vocab_size": 1000,
+    },
+    # Qwen 1st gen states both halves of its MLP: 1024 = 2 x 512
+    "qwen": {**_BASE, "model_type": "qwen", "intermediate_size": 1024, "vocab_size": 1000, "seq_length": 512},
+    "baichuan": {**_BASE, "model_type": "baichuan", "vocab_size": 4000},
+    "internlm2": {**_BASE, "model_type": "internlm2", "num_key_value_heads": 4, "vocab_size": 1000},
+    "minicpm": {**_BASE, "model_type": "minicpm", "vocab_size": 1000},
+    "unknown": {**_BASE, "vocab_size": 1000},  # no model_type: unknown modelling code
+    "bloom": {
+        "model_type": "bloom",
+        "n_layer": 2,
+        "n_head": 4,
+        "hidden_size": 256,
+        "vocab_size": 1000,
+        "seq_length": 512,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("family", "remote", "attention"),
+    [
+        # trust_remote_code: the repos whose config.json has an auto_map to their own modelling file
+        ("chatglm", True, "eager"),  # ChatGLM-6B attention_fn: explicit fp32 scores
+        ("chatglm2", True, "sdpa"),  # ChatGLM2/3 CoreAttention: torch SDPA
+        ("qwen", True, "eager"),  # Qwen-7B: flash-attn only when installed
+        ("baichuan", True, "eager"),
+        ("internlm2", True, "eager"),
+        ("minicpm", True, "sdpa"),
+        ("unknown", True, "eager"),  # the costliest common behaviour, the safe side
+        ("llama", False, "sdpa"),
+        ("glm", False, "sdpa"),
+        ("bloom", False, "eager"),  # transformers' BloomAttention: baddbmm scores, fp32 softmax
+    ],
+)
+def test_remote_code_and_default_attention_per_family(family: str, remote: bool, attention: str) -> None:
+    a = arch_from_config(FAMILIES[family])
+    assert a.family == family
+    assert a.remote_code is remote
+    assert estimate_inference(a, Quant.FP16, ctx=16).attention == attention
+
+
+@pytest.mark.parametrize(
+    ("name", "remote"), [(DEEPSEEK_V2_LITE, False), (MINICPM3_4B, True), (QWEN3_NEXT, False), ("xverse-7b", True)]
+)
+def test_remote_code_of_the_published_configs(name: str, remote: bool) -> None:
+    assert arch_from_config(_config(name)).remote_code is remote
+
+
+# Prompt = context = 256 tokens, fp16, flash attention (no score matrix): the peak is the end of prefill, the
+# prompt's cache plus the larger of one block's intermediates and the LM head's output. By hand:
+#   block = residual + normed input (2 x 256 x 256 x 2 = 262,144) + MLP intermediates alive at once
+#           (3 or 4 x 512 x 256 x 2 = 786,432 or 1,048,576); attention's q, k, v, out (524,288) is smaller
+#   head  = last hidden states (256 x 256 x 2 = 131,072) + logits: the last position only (1000 x 2), or every
+#           prompt position (256 x vocab) in fp16 (x 2), plus a contiguous copy (x 4) or an fp32 copy (x 6)
+@pytest.mark.parametrize(
+    ("family", "runtime", "activation"),
+    [
+        ("llama", "transformers", 262_144 + 786_432),  # act(gate), up, product
+        ("glm", "transformers", 262_144 + 1_048_576),  # fused gate_up output + its halves: 4 alive
+        ("chatglm2", "transformers", 262_144 + 1_048_576),  # dense_h_to_4h + swiglu; last logit only
+        ("chatglm", "transformers", 131_072 + 1000 * 256 * 4),  # all logits, fp16, permuted contiguous copy
+        # a1, a2, silu(a2), product; + the registered causal mask of seq_length^2 bools
+        ("qwen", "transformers", 262_144 + 1_048_576 + 512 * 512),
+        ("baichuan", "transformers", 131_072 + 4000 * 256 * 2),  # all logits in fp16
+        ("internlm2", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
+        ("minicpm", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
+        ("unknown", "transformers", 131_072 + 1000 * 256 * 6),
+        # BLOOM: 4h GELU MLP (3 x 1024 x 256 x 2); ALiBi, so no rotary cache even in the 4.36-era runtime
+        ("bloom", "transformers-legacy", 262_144 + 1_572_864),
+    ],
+)
+def test_prefill_peak_per_family(family: str, runtime: str, activation: int) -> None:
+    a = arch_from_config(FAMILIES[family])
+    est = estimate_inference(a, Quant.FP16, ctx=256, runtime=runtime, attention="flash")  # type: ignore[arg-type]
+    assert est.kv_cache_bytes == 2 * 2 * 256 * 2 * 256  # 2 layers x (K, V) x 4 heads of 64 x 2 bytes x 256
+    assert est.activation_bytes == activation
+
+
+# ---------------------------------------------------------------- exact parameter counts
+
+
+@pytest.mark.parametrize(
+    ("name", "total", "text_decoder"),
+    [
+        # GGUF general.parameter_count / llama.cpp's n_params and the safetensors totals of each repo
+        ("qwen3-8b-fp8", 8_190_735_360, 8_190_735_360),  # Qwen/Qwen3-8B: q/k RMSNorms of 128 in every layer
+        ("qwen3-30b-a3b", 30_532_122_624, 30_532_122_624),  # a 2048 x 128 router in each of 48 layers
+        ("qwen3-next-80b-a3b-instruct", 79_674_391_296, 79_674_391_296),  # convs, decay, shared-expert gates
+        ("deepseek-v2-lite", 15_706_484_224, 15_706_484_224),  # q/kv latent norms, dense first layer
+        # Qwen3.5-9B's GGUF holds the text decoder only: 8,953,803,264 (n_params); the safetensors add the
+        # vision tower and the multi-token-prediction layer
+        ("qwen3.5-9b", 9_653_111_280, 8_953_803_264),
+    ],
+)
+def test_exact_parameter_counts(name: str, total: int, text_decoder: int) -> None:
+    p = count_params(arch_from_config(_config(name)))
+    assert (p.total, p.total - p.extra) == (total, text_decoder)
+
+
+def test_active_parameters_of_qwen3_30b_a3b() -> None:
+    # 8 of 128 experts per token: 30,532,122,624 - 48 layers x 120 idle experts x 3 x 2048 x 768
+    assert count_params(arch_from_config(_config("qwen3-30b-a3b"))).active == 3_353_032_704
+
+
+def test_mlp_biases_of_a_gated_mlp() -> None:
+    # LlamaMLP with mlp_bias: gate_proj and up_proj biases of 512, down_proj's of 256, in each of 2 layers
+    plain, biased = arch_from_config(TINY), arch_from_config({**TINY, "mlp_bias": True})
+    assert count_params(biased).total - count_params(plain).total == 2 * (2 * 512 + 256)
+
+
+def test_llama_cpp_dequantizes_the_largest_matrix_of_the_whole_model() -> None:
+    # DeepSeek-V2-Lite's first layer is dense (ffn 10944) and larger than any expert: past 32 prompt tokens
+    # ggml-cuda's pool holds its gate/up matrix in f16
+    a = arch_from_config(_config("deepseek-v2-lite"))
+    short = estimate_inference(a, Quant.Q4_K_M, ctx=512, prompt=32)
+    longer = estimate_inference(a, Quant.Q4_K_M, ctx=512, prompt=33)
+    # one more token's F32 scores (16 heads x 512) and intermediates: the MLP width is that of 6 routed + 2 shared
+    # experts of 1408 (11264, wider than the dense 10944), queries and keys of 16 heads x 192
+    one_token = 16 * 512 * 4 + (3 * 11264 + 4 * 2048 + 16 * 192 + 2 * 16 * 192) * 4
+    assert longer.activation_bytes - short.activation_bytes == 2 * 2048 * 10944 + one_token
