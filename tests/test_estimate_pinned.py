@@ -401,3 +401,36 @@ def test_llama_cpp_dequantizes_the_largest_matrix_of_the_whole_model() -> None:
     # experts of 1408 (11264, wider than the dense 10944), queries and keys of 16 heads x 192
     one_token = 16 * 512 * 4 + (3 * 11264 + 4 * 2048 + 16 * 192 + 2 * 16 * 192) * 4
     assert longer.activation_bytes - short.activation_bytes == 2 * 2048 * 10944 + one_token
+
+
+@pytest.mark.parametrize(
+    ("key", "limit"),
+    [
+        ("num_hidden_layers", 1024),
+        ("num_nextn_predict_layers", 1024),  # each one is priced as a whole decoder layer
+        ("hidden_size", 1 << 17),
+        ("num_attention_heads", 1 << 12),
+        ("head_dim", 1 << 12),
+        ("intermediate_size", 1 << 20),
+        ("vocab_size", 1 << 23),
+        ("max_position_embeddings", 1 << 27),
+    ],
+)
+def test_a_count_is_read_up_to_its_bound_and_refused_past_it(key: str, limit: int) -> None:
+    config = _config("xverse-7b")
+    arch_from_config({**config, key: limit})
+    with pytest.raises(EstimateError, match=f"'{key}' = {limit + 1} is beyond any real model \\(at most {limit}\\)"):
+        arch_from_config({**config, key: limit + 1})
+
+
+def test_expert_latent_and_other_counts_are_bounded_too() -> None:
+    config = _config("xverse-7b")
+    with pytest.raises(EstimateError, match="'num_experts' = 16385 is beyond any real model \\(at most 16384\\)"):
+        arch_from_config({**config, "num_experts": 16385, "num_experts_per_tok": 2})
+    latent = {**config, "kv_lora_rank": 65537, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64}
+    with pytest.raises(EstimateError, match="'kv_lora_rank' = 65537 is beyond any real model \\(at most 65536\\)"):
+        arch_from_config(latent)
+    vision = _config("qwen3.5-9b")
+    vision["vision_config"] = {**vision["vision_config"], "patch_size": (1 << 24) + 1}  # type: ignore[dict-item]
+    with pytest.raises(EstimateError, match="'patch_size' = 16777217 is beyond any real model \\(at most 16777216\\)"):
+        arch_from_config(vision)

@@ -79,6 +79,8 @@ _KEY_BOUND: dict[str, str] = {
     "num_layers": "layers",
     "n_layer": "layers",
     "depth": "layers",
+    "mtp_num_hidden_layers": "layers",
+    "num_nextn_predict_layers": "layers",
     "hidden_size": "hidden",
     "n_embd": "hidden",
     "n_embed": "hidden",
