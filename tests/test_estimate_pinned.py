@@ -434,3 +434,37 @@ def test_expert_latent_and_other_counts_are_bounded_too() -> None:
     vision["vision_config"] = {**vision["vision_config"], "patch_size": (1 << 24) + 1}  # type: ignore[dict-item]
     with pytest.raises(EstimateError, match="'patch_size' = 16777217 is beyond any real model \\(at most 16777216\\)"):
         arch_from_config(vision)
+
+
+# ---------------------------------------------------------------- GGUF: k-quant fallbacks on rows not a multiple of 256
+
+# hidden 384 (not a multiple of 256, as Qwen2.5-0.5B's 896), 6 heads of 64, 2 KV heads, MLP 768
+ODD = {**TINY, "hidden_size": 384, "intermediate_size": 768, "num_attention_heads": 6}
+ODD_F32 = 4 * (2 * 2 * 384 + 384)
+
+
+def _b32(weights: int, block_bytes: int) -> int:
+    """Bytes of ``weights`` weights in a 32-weight block type: q8_0 34, q5_1 24, q5_0 22, iq4_nl 18 bytes."""
+    assert weights % 32 == 0
+    return weights // 32 * block_bytes
+
+
+def test_k_quants_fall_back_on_rows_of_384() -> None:
+    odd = arch_from_config(ODD)
+    q, kv, gate = 384 * 384, 384 * 128, 384 * 768  # q and o; k and v; gate, up and down (768 -> 384)
+    emb = 1000 * 384
+    # Q4_K_M: Q4_K -> Q5_0 (22 bytes per 32), Q6_K -> Q8_0 (34); ffn_down reads 768 rows and keeps its k-quant;
+    # the output is Q8_0 and the embedding Q5_0
+    layer0 = _b32(2 * q + 2 * kv + 2 * gate, 22) + _k(gate, Q4_K)
+    layer1 = _b32(2 * q + kv + 2 * gate, 22) + _b32(kv, 34) + _k(gate, Q6_K)
+    assert weight_bytes(odd, Quant.Q4_K_M) == layer0 + layer1 + _b32(emb, 22) + _b32(emb, 34) + ODD_F32 == 2_457_600
+    # Q5_K_M: Q5_K -> Q5_1 (24 bytes per 32)
+    layer0 = _b32(2 * q + 2 * kv + 2 * gate, 24) + _k(gate, Q5_K)
+    layer1 = _b32(2 * q + kv + 2 * gate, 24) + _b32(kv, 34) + _k(gate, Q6_K)
+    assert weight_bytes(odd, Quant.Q5_K_M) == layer0 + layer1 + _b32(emb, 24) + _b32(emb, 34) + ODD_F32
+    # Q3_K_M: Q3_K -> IQ4_NL (18 bytes per 32), attn_v Q5_K -> Q5_1, attn_output Q4_K -> Q5_0, ffn_down Q4_K
+    layer = _b32(q + kv + 2 * gate, 18) + _b32(kv, 24) + _b32(q, 22) + _k(gate, Q4_K)
+    assert weight_bytes(odd, Quant.Q3_K_M) == 2 * layer + _b32(emb, 18) + _b32(emb, 34) + ODD_F32
+    # Q4_0 and Q8_0 are not k-quants: no fallback; the output stays Q8_0 on 384 rows
+    linear = 2 * (2 * q + 2 * kv + 3 * gate)
+    assert weight_bytes(odd, Quant.Q4_0) == _b32(linear + emb, 18) + _b32(emb, 34) + ODD_F32
