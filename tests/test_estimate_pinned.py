@@ -18,6 +18,7 @@ from llmzh.estimate import (
     count_params,
     estimate_inference,
     kv_bytes_per_token,
+    lora_params,
     state_bytes_per_sequence,
     weight_bytes,
 )
@@ -285,7 +286,10 @@ FAMILIES: dict[str, dict[str, object]] = {
     # Qwen 1st gen states both halves of its MLP: 1024 = 2 x 512
     "qwen": {**_BASE, "model_type": "qwen", "intermediate_size": 1024, "vocab_size": 1000, "seq_length": 512},
     "baichuan": {**_BASE, "model_type": "baichuan", "vocab_size": 4000},
+    "internlm": {**_BASE, "model_type": "internlm", "bias": True, "vocab_size": 1000},
     "internlm2": {**_BASE, "model_type": "internlm2", "num_key_value_heads": 4, "vocab_size": 1000},
+    "qwen2": {**_BASE, "model_type": "qwen2", "vocab_size": 1000},
+    "qwen3": {**_BASE, "model_type": "qwen3", "vocab_size": 1000},
     "minicpm": {**_BASE, "model_type": "minicpm", "vocab_size": 1000},
     "unknown": {**_BASE, "vocab_size": 1000},  # no model_type: unknown modelling code
     "bloom": {
@@ -307,11 +311,14 @@ FAMILIES: dict[str, dict[str, object]] = {
         ("chatglm2", True, "sdpa"),  # ChatGLM2/3 CoreAttention: torch SDPA
         ("qwen", True, "eager"),  # Qwen-7B: flash-attn only when installed
         ("baichuan", True, "eager"),
+        ("internlm", True, "eager"),  # InternLM-7B modeling_internlm.py
         ("internlm2", True, "eager"),
         ("minicpm", True, "sdpa"),
         ("unknown", True, "eager"),  # the costliest common behaviour, the safe side
         ("llama", False, "sdpa"),
         ("glm", False, "sdpa"),
+        ("qwen2", False, "sdpa"),  # Qwen1.5 / Qwen2 / Qwen2.5 run transformers' own Qwen2 code
+        ("qwen3", False, "sdpa"),
         ("bloom", False, "eager"),  # transformers' BloomAttention: baddbmm scores, fp32 softmax
     ],
 )
@@ -345,7 +352,8 @@ def test_remote_code_of_the_published_configs(name: str, remote: bool) -> None:
         # a1, a2, silu(a2), product; + the registered causal mask of seq_length^2 bools
         ("qwen", "transformers", 262_144 + 1_048_576 + 512 * 512),
         ("baichuan", "transformers", 131_072 + 4000 * 256 * 2),  # all logits in fp16
-        ("internlm2", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
+        ("internlm", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
+        ("internlm2", "transformers", 131_072 + 1000 * 256 * 6),
         ("minicpm", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
         ("unknown", "transformers", 131_072 + 1000 * 256 * 6),
         # BLOOM: 4h GELU MLP (3 x 1024 x 256 x 2); ALiBi, so no rotary cache even in the 4.36-era runtime
@@ -468,3 +476,14 @@ def test_k_quants_fall_back_on_rows_of_384() -> None:
     # Q4_0 and Q8_0 are not k-quants: no fallback; the output stays Q8_0 on 384 rows
     linear = 2 * (2 * q + 2 * kv + 3 * gate)
     assert weight_bytes(odd, Quant.Q4_0) == _b32(linear + emb, 18) + _b32(emb, 34) + ODD_F32
+
+
+def test_lora_default_targets_the_fused_attention_projection() -> None:
+    # PEFT's default LoRA targets: ChatGLM's query_key_value and Qwen 1st gen's c_attn, hidden -> 3 x hidden (one
+    # matrix, rank x (inputs + outputs)); LLaMA's q_proj and v_proj (two matrices)
+    glm = arch_from_config({**FAMILIES["chatglm"], "num_layers": 28, "hidden_size": 4096, "num_attention_heads": 32})
+    assert lora_params(glm, 8) == 28 * 8 * (4096 + 3 * 4096)
+    qwen7b = {"num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32, "kv_channels": 128}
+    qwen = arch_from_config({**FAMILIES["qwen"], **qwen7b})
+    assert lora_params(qwen, 8) == 32 * 8 * (4096 + 3 * 4096)
+    assert lora_params(arch_from_config(TINY), 8) == 2 * 8 * ((256 + 256) + (256 + 128))
