@@ -19,6 +19,7 @@ from llmzh.estimate import (
     estimate_inference,
     kv_bytes_per_token,
     lora_params,
+    sensible_levels,
     state_bytes_per_sequence,
     weight_bytes,
 )
@@ -297,7 +298,7 @@ FAMILIES: dict[str, dict[str, object]] = {
         "n_layer": 2,
         "n_head": 4,
         "hidden_size": 256,
-        "vocab_size": 1000,
+        "vocab_size": 4000,
         "seq_length": 512,
     },
 }
@@ -356,8 +357,9 @@ def test_remote_code_of_the_published_configs(name: str, remote: bool) -> None:
         ("internlm2", "transformers", 131_072 + 1000 * 256 * 6),
         ("minicpm", "transformers", 131_072 + 1000 * 256 * 6),  # logits.float()
         ("unknown", "transformers", 131_072 + 1000 * 256 * 6),
-        # BLOOM: 4h GELU MLP (3 x 1024 x 256 x 2); ALiBi, so no rotary cache even in the 4.36-era runtime
-        ("bloom", "transformers-legacy", 262_144 + 1_572_864),
+        # BLOOM under 4.36-era transformers: all logits, kept in fp16 (no upcast in BloomForCausalLM); ALiBi, so no
+        # rotary cache
+        ("bloom", "transformers-legacy", 131_072 + 4000 * 256 * 2),
     ],
 )
 def test_prefill_peak_per_family(family: str, runtime: str, activation: int) -> None:
@@ -487,3 +489,113 @@ def test_lora_default_targets_the_fused_attention_projection() -> None:
     qwen = arch_from_config({**FAMILIES["qwen"], **qwen7b})
     assert lora_params(qwen, 8) == 32 * 8 * (4096 + 3 * 4096)
     assert lora_params(arch_from_config(TINY), 8) == 2 * 8 * ((256 + 256) + (256 + 128))
+
+
+# ---------------------------------------------------------------- runtimes: decoding steps, batches, settings
+
+QWEN1_5_7B = {**QWEN2_5_7B, "hidden_size": 4096, "intermediate_size": 11008, "num_attention_heads": 32}
+QWEN1_5_7B.update(num_hidden_layers=32, num_key_value_heads=32, vocab_size=151936)
+
+
+def test_legacy_transformers_peaks_at_the_first_decoding_step_with_two_caches() -> None:
+    # Qwen1.5-7B, 30720-token prompt, 2048 generated: generate() hands the cache over as tuples, so the prompt's
+    # cache exists twice (old and new, 32 layers x 2 x 4096 x 2 bytes per token) while the prefill's fp32 logits
+    # (30720 x 151936 x 4) are still referenced; each layer also holds a rotary cos/sin cache of 32768 x 128.
+    est = estimate_inference(
+        arch_from_config(QWEN1_5_7B), Quant.BF16, ctx=32768, prompt=30720, runtime="transformers-legacy"
+    )
+    per_token = 32 * 2 * 4096 * 2
+    first_step = 2 * per_token * 30721 + 30720 * 151936 * 4
+    rotary = 32 * 2 * 32768 * 128 * 2
+    assert est.kv_cache_bytes == per_token * 32768
+    assert est.activation_bytes == first_step - per_token * 32768 + rotary == 34_240_200_704
+
+
+def test_a_batch_multiplies_the_cache_and_the_intermediates() -> None:
+    a = arch_from_config(QWEN2_5_0_5B)
+    two = estimate_inference(a, Quant.BF16, ctx=4096, batch=2)
+    assert (two.kv_cache_bytes, two.activation_bytes) == (2 * 12_288 * 4096, 2 * 134_217_728)
+    # llama.cpp: a micro-batch of 2 x 512 tokens, 2 rows of logits; one dequantized matrix whatever the batch
+    q = arch_from_config(QWEN2_5_7B)
+    est = estimate_inference(q, Quant.Q4_K_M, ctx=4000, prompt=2000, batch=2)
+    per_ubatch = 28 * 512 * 4096 * 4 + 512 * (3 * 18944 + 4 * 3584 + 3584 + 2 * 512) * 4 + 152064 * 4
+    assert est.activation_bytes == 2 * per_ubatch + 2 * 3584 * 18944
+    assert est.kv_cache_bytes == 2 * 28 * 2 * 4 * 128 * 2 * 4096
+
+
+def test_empty_prompt_and_empty_context() -> None:
+    a = arch_from_config(TINY)
+    # ctx 0: weights only, the cache empty; a 0-token prompt still decodes one token at a time
+    assert estimate_inference(a, Quant.BF16, ctx=0).kv_cache_bytes == 0
+    est = estimate_inference(a, Quant.BF16, ctx=10, prompt=0)
+    # one step at 10 tokens: residual + norm (2 x 256 x 2) + q, k, v, out (768 x 2 x 2) + keys and values repeated
+    # for the 4 query heads over 10 tokens (2 x 256 x 10 x 2)
+    assert (est.kv_cache_bytes, est.activation_bytes) == (2 * 2 * 128 * 2 * 10, 1024 + 1536 + 10240)
+    # llama.cpp evaluates at least one token: 28 heads x 1 x 4096 F32 scores, one row of intermediates and logits
+    q = estimate_inference(arch_from_config(QWEN2_5_7B), Quant.Q4_K_M, ctx=4000, prompt=0)
+    assert q.activation_bytes == 28 * 4096 * 4 + (3 * 18944 + 4 * 3584 + 3584 + 2 * 512) * 4 + 152064 * 4
+    assert q.attention == "eager"  # no flash attention by default at c392e5094
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"ctx": -1}, "need 0 <= prompt <= ctx and batch >= 1, got prompt=-1, ctx=-1, batch=1"),
+        ({"ctx": 10, "prompt": -1}, "got prompt=-1, ctx=10"),
+        ({"ctx": 10, "prompt": 11}, "got prompt=11, ctx=10"),
+        ({"ctx": 10, "batch": 0}, "batch=0"),
+    ],
+)
+def test_impossible_settings_are_refused_in_one_line(settings: dict[str, int], message: str) -> None:
+    with pytest.raises(EstimateError, match=message):
+        estimate_inference(arch_from_config(TINY), Quant.BF16, **settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("quant", "kv_cache", "message", "hint"),
+    [
+        (
+            Quant.BF16,
+            "q8_0",
+            "transformers has no q8_0 KV cache",
+            "transformers offers fp16, bf16; q8_0 is for llama.cpp",
+        ),
+        (Quant.BF16, "fp8", "transformers has no fp8 KV cache", "transformers offers fp16, bf16; fp8 is for vLLM"),
+        (
+            Quant.Q4_K_M,
+            "int8",
+            "llama.cpp has no int8 KV cache",
+            "llama.cpp offers fp16, bf16, q8_0, q4_0; int8 is for another runtime",
+        ),
+    ],
+)
+def test_a_kv_cache_type_the_runtime_lacks_names_what_it_offers(
+    quant: Quant, kv_cache: str, message: str, hint: str
+) -> None:
+    with pytest.raises(EstimateError) as err:
+        estimate_inference(arch_from_config(TINY), quant, ctx=10, kv_cache=kv_cache)
+    assert (err.value.message, err.value.hint) == (message, hint)
+
+
+def test_runtime_errors_name_the_fix() -> None:
+    a = arch_from_config(TINY)
+    with pytest.raises(EstimateError) as err:
+        estimate_inference(a, Quant.Q4_K_M, ctx=10, runtime="transformers-legacy")
+    assert (err.value.message, err.value.hint) == ("q4_k_m is a llama.cpp format", "use runtime 'llama.cpp'")
+    with pytest.raises(EstimateError, match="unknown runtime 'vllm'; expected one of: transformers, transformers-leg"):
+        estimate_inference(a, Quant.BF16, ctx=10, runtime="vllm")  # type: ignore[arg-type]
+    with pytest.raises(EstimateError, match="llama.cpp does not run the chatglm architecture"):
+        estimate_inference(arch_from_config(FAMILIES["chatglm"]), Quant.Q8_0, ctx=10)
+    # an fp32 model caches fp32 keys and values unless told otherwise
+    fp32 = estimate_inference(a, Quant.FP32, ctx=10)
+    assert (fp32.kv_cache, fp32.kv_cache_bytes) == ("fp32", 2 * 2 * 128 * 4 * 10)
+
+
+def test_levels_offered_follow_the_checkpoint_dtype() -> None:
+    fp16 = arch_from_config({**TINY, "torch_dtype": "float16"})
+    assert sensible_levels(fp16) == (Quant.FP16, Quant.Q8_0, Quant.BNB_INT8, Quant.BNB_NF4, Quant.Q4_K_M)
+    # GLM-4-9B (chatglm code, bfloat16) has no quantize(8)/quantize(4) of its own worth offering: bitsandbytes
+    glm4 = arch_from_config({**FAMILIES["chatglm2"], "torch_dtype": "bfloat16"})
+    assert sensible_levels(glm4) == (Quant.BF16, Quant.Q8_0, Quant.BNB_INT8, Quant.BNB_NF4, Quant.Q4_K_M)
+    chatglm2 = arch_from_config({**FAMILIES["chatglm2"], "torch_dtype": "float16"})
+    assert sensible_levels(chatglm2, gguf=False) == (Quant.FP16, Quant.INT8, Quant.INT4)
