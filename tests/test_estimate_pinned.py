@@ -599,3 +599,80 @@ def test_levels_offered_follow_the_checkpoint_dtype() -> None:
     assert sensible_levels(glm4) == (Quant.BF16, Quant.Q8_0, Quant.BNB_INT8, Quant.BNB_NF4, Quant.Q4_K_M)
     chatglm2 = arch_from_config({**FAMILIES["chatglm2"], "torch_dtype": "float16"})
     assert sensible_levels(chatglm2, gguf=False) == (Quant.FP16, Quant.INT8, Quant.INT4)
+
+
+# ---------------------------------------------------------------- config.json reading
+
+_LINEAR = {
+    "linear_num_key_heads": 2,
+    "linear_num_value_heads": 4,
+    "linear_key_head_dim": 64,
+    "linear_value_head_dim": 64,
+    "linear_conv_kernel_dim": 4,
+    "full_attention_interval": 2,
+}
+# tie_word_embeddings when config.json leaves it out: the default of each configuration class (transformers'
+# GemmaConfig and OpenLlamaConfig's shared_input_output_embedding, openbmb's MiniCPMConfig: True; LlamaConfig,
+# MistralConfig, Qwen2/Qwen3/MoE/Next/VL configs, GlmConfig, Glm4Config, DeepseekV2/V3Config, InternLM, Baichuan: False)
+TIED_BY_DEFAULT = {"open-llama", "gemma", "minicpm", "minicpm3"}
+
+
+@pytest.mark.parametrize(
+    "model_type",
+    [
+        "llama",
+        "mistral",
+        "yi",
+        "deepseek",
+        "internlm3",
+        "open-llama",
+        "gemma",
+        "qwen2",
+        "qwen3",
+        "glm",
+        "glm4",
+        "minicpm",
+        "internlm",
+        "internlm2",
+        "baichuan",
+        "qwen2_moe",
+        "qwen3_moe",
+        "qwen3_next",
+        "qwen3_5_text",
+        "qwen3_5_moe_text",
+        "qwen2_vl",
+        "qwen2_5_vl",
+        "qwen2_5_vl_text",
+        "qwen3_vl_text",
+        "qwen3_vl_moe_text",
+        "deepseek_v2",
+        "deepseek_v3",
+        "minicpm3",
+    ],
+)
+def test_untied_unless_the_config_class_ties_by_default(model_type: str) -> None:
+    config = {**TINY, **_LINEAR, "model_type": model_type}
+    a = arch_from_config(config)
+    tied = model_type in TIED_BY_DEFAULT
+    assert a.tied is tied
+    assert count_params(a).lm_head == (0 if tied else 1000 * 256)
+    assert a.warnings == ()  # a family the estimator knows, not read as an unknown LLaMA-style decoder
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(True, "True"), (2.5, "2.5"), (0, "0"), (-32, "-32"), ("32", "'32'"), ([32], "\\[32\\]"), (float("nan"), "nan")],
+)
+def test_a_count_must_be_a_positive_whole_number(value: object, shown: str) -> None:
+    with pytest.raises(
+        EstimateError, match=f"llama config: 'num_hidden_layers' must be a positive whole number, got {shown}"
+    ):
+        arch_from_config({**TINY, "num_hidden_layers": value})
+
+
+def test_whole_floats_and_optional_zeros_are_read() -> None:
+    assert arch_from_config({**TINY, "num_hidden_layers": 2.0}).layers == 2  # JSON writers that print 2.0
+    a = arch_from_config({**_config("deepseek-v2-lite"), "q_lora_rank": 0})  # 0 or null: a plain q_proj
+    assert a.mla is not None and a.mla.q_lora_rank == 0
+    with pytest.raises(EstimateError, match="'q_lora_rank' must be a positive whole number, got -1"):
+        arch_from_config({**_config("deepseek-v2-lite"), "q_lora_rank": -1})
