@@ -676,3 +676,39 @@ def test_whole_floats_and_optional_zeros_are_read() -> None:
     assert a.mla is not None and a.mla.q_lora_rank == 0
     with pytest.raises(EstimateError, match="'q_lora_rank' must be a positive whole number, got -1"):
         arch_from_config({**_config("deepseek-v2-lite"), "q_lora_rank": -1})
+
+
+# Four layers of hidden 256 (attention 196,608 + two RMSNorms 512 each), 4 experts of 3 x 256 x 128 = 98,304,
+# 2 routed per token, a 256 x 4 router; dense MLPs of 3 x 256 x 512 = 393,216; embedding and LM head 256,000 each.
+MOE = {**TINY, "num_hidden_layers": 4, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 128}
+MOE_OUTSIDE = 2 * 256_000 + 256
+MOE_LAYER = 4 * 98_304 + 1024  # experts and router
+
+
+@pytest.mark.parametrize(
+    "dense_keys",
+    [
+        {"model_type": "qwen2_moe", "decoder_sparse_step": 2},  # every 2nd layer sparse: 2 of 4 dense
+        {"model_type": "qwen2_moe", "mlp_only_layers": [0, 1]},
+        {"model_type": "deepseek_v2", "first_k_dense_replace": 2},
+    ],
+)
+def test_dense_and_sparse_layers_of_a_mixture_of_experts(dense_keys: dict[str, object]) -> None:
+    a = arch_from_config({**MOE, **dense_keys})
+    p = count_params(a)
+    bias = 4 * (256 + 2 * 128) if a.family == "qwen2" else 0  # Qwen2-MoE's q/k/v biases
+    assert p.total == MOE_OUTSIDE + 4 * (196_608 + 512) + bias + 2 * 393_216 + 2 * MOE_LAYER
+    assert p.total - p.active == 2 * 2 * 98_304  # 2 idle experts in each of the 2 sparse layers
+
+
+def test_shared_experts_with_and_without_a_gate() -> None:
+    # Qwen-MoE: shared_expert_intermediate_size 256 (3 x 256 x 256) with a 256 -> 1 sigmoid gate, in all 4 layers
+    qwen = count_params(arch_from_config({**MOE, "model_type": "qwen2_moe", "shared_expert_intermediate_size": 256}))
+    shared = 3 * 256 * 256
+    assert qwen.total == MOE_OUTSIDE + 4 * (196_608 + 512 + 512) + 4 * (MOE_LAYER + shared + 256)
+    # DeepSeek: n_shared_experts 2 of moe_intermediate_size 128, no gate
+    deepseek = count_params(arch_from_config({**MOE, "model_type": "deepseek_v2", "n_shared_experts": 2}))
+    assert deepseek.total == MOE_OUTSIDE + 4 * (196_608 + 512) + 4 * (MOE_LAYER + shared)
+    assert deepseek.total - deepseek.active == 4 * 2 * 98_304  # shared experts always run
+    with pytest.raises(EstimateError, match="qwen2_moe config: 5 experts per token exceed the 4 experts"):
+        arch_from_config({**MOE, "model_type": "qwen2_moe", "num_experts_per_tok": 5})
