@@ -18,6 +18,7 @@ from llmzh.estimate import (
     count_params,
     estimate_inference,
     kv_bytes_per_token,
+    kv_cache_bytes,
     lora_params,
     sensible_levels,
     state_bytes_per_sequence,
@@ -712,3 +713,54 @@ def test_shared_experts_with_and_without_a_gate() -> None:
     assert deepseek.total - deepseek.active == 4 * 2 * 98_304  # shared experts always run
     with pytest.raises(EstimateError, match="qwen2_moe config: 5 experts per token exceed the 4 experts"):
         arch_from_config({**MOE, "model_type": "qwen2_moe", "num_experts_per_tok": 5})
+
+
+# ---------------------------------------------------------------- sliding windows, quantization_config
+
+TINY_MATRICES = [(256, 256), (256, 128), (256, 128), (256, 256), (256, 512), (256, 512), (512, 256)]
+TINY_16BIT = 2 * (1280 + 2 * 256_000)  # norms, embedding and LM head stay 16-bit
+
+
+def test_qwen2_slides_from_max_window_layers_and_mistral_everywhere() -> None:
+    per_layer = 2 * 128 * 2  # K and V of 2 heads of 64, fp16, per token and layer
+    qwen2 = {**TINY, "model_type": "qwen2", "sliding_window": 4096, "max_window_layers": 1}
+    a = arch_from_config({**qwen2, "use_sliding_window": True})  # layer 0 full, layer 1 holds its last 4096
+    assert kv_cache_bytes(a, 8192) == per_layer * (8192 + 4096)
+    assert kv_cache_bytes(arch_from_config(qwen2), 8192) == per_layer * 2 * 8192  # use_sliding_window false
+    mistral = arch_from_config({**TINY, "model_type": "mistral", "sliding_window": 4096})
+    assert kv_cache_bytes(mistral, 8192) == per_layer * 2 * 4096
+    assert kv_bytes_per_token(mistral) == 0  # nothing grows past the window
+    every = arch_from_config({**TINY, "layer_types": ["full_attention", "attention"]})
+    assert every.layer_types == () and kv_cache_bytes(every, 100) == per_layer * 2 * 100
+    with pytest.raises(EstimateError, match="unknown layer type 'chunked_attention' in 'layer_types'"):
+        arch_from_config({**TINY, "layer_types": ["full_attention", "chunked_attention"]})
+
+
+def _packed(i: int, o: int, bits: int, group: int, g_idx: bool) -> int:
+    """AutoAWQ WQLinear_GEMM / AutoGPTQ QuantLinear: qweight (bits per weight), qzeros (bits per group and output),
+    fp16 scales per group and output, and GPTQ's int32 g_idx per input."""
+    groups = i // group * o
+    return i * o * bits // 8 + groups * bits // 8 + 2 * groups + (4 * i if g_idx else 0)
+
+
+def test_quantization_config_names_of_each_tool() -> None:
+    awq = {"quant_method": "awq", "w_bit": 4, "q_group_size": 64, "zero_point": True}  # AutoAWQ's own names
+    a = arch_from_config({**TINY, "quantization_config": awq})
+    assert weight_bytes(a, Quant.AWQ) == 2 * sum(_packed(i, o, 4, 64, False) for i, o in TINY_MATRICES) + TINY_16BIT
+    # GPTQ 8-bit with group_size -1: one scale and zero per output channel
+    gptq = {"quant_method": "gptq", "bits": 8, "group_size": -1, "desc_act": False}
+    g = arch_from_config({**TINY, "quantization_config": gptq})
+    assert weight_bytes(g, Quant.GPTQ_INT8) == 2 * sum(_packed(i, o, 8, i, True) for i, o in TINY_MATRICES) + TINY_16BIT
+    # compressed-tensors FP8 with 128 x 128 blocks: one fp32 scale per block
+    fp8 = {
+        "quant_method": "compressed-tensors",
+        "config_groups": {"group_0": {"weights": {"num_bits": 8, "type": "float", "block_structure": [128, 128]}}},
+        "ignore": ["lm_head"],
+    }
+    f = arch_from_config({**TINY, "quantization_config": fp8})
+    blocks = sum(-(-o // 128) * -(-i // 128) for i, o in TINY_MATRICES)
+    assert weight_bytes(f, Quant.FP8) == 2 * sum(i * o for i, o in TINY_MATRICES) + 2 * 4 * blocks + TINY_16BIT
+    # a method the estimator has no pricing for: the level's generic pricing
+    assert arch_from_config({**TINY, "quantization_config": {"quant_method": "bitnet"}}).quant_config is None
+    with pytest.raises(EstimateError, match="a weight block size must be two numbers, e.g. \\[128, 128\\]"):
+        arch_from_config({**TINY, "quantization_config": {"quant_method": "fp8", "weight_block_size": [128]}})
