@@ -764,3 +764,14 @@ def test_quantization_config_names_of_each_tool() -> None:
     assert arch_from_config({**TINY, "quantization_config": {"quant_method": "bitnet"}}).quant_config is None
     with pytest.raises(EstimateError, match="a weight block size must be two numbers, e.g. \\[128, 128\\]"):
         arch_from_config({**TINY, "quantization_config": {"quant_method": "fp8", "weight_block_size": [128]}})
+
+
+@pytest.mark.parametrize(
+    ("family", "quant"), [("chatglm", Quant.INT8), ("chatglm", Quant.INT4), ("qwen", Quant.GPTQ_INT4)]
+)
+def test_dequantizing_kernels_hold_the_fused_qkv_matrix_in_fp16(family: str, quant: Quant) -> None:
+    # ChatGLM's cpm_kernels (extract_weight_to_half) and AutoGPTQ's exllama temp_dq hold the largest quantized
+    # matrix in fp16: here the fused query_key_value / c_attn, 256 -> 768, wider than the MLP's 256 -> 512
+    plain = {"chatglm": 131_072 + 1000 * 256 * 4, "qwen": 262_144 + 1_048_576 + 512 * 512}[family]  # see above
+    est = estimate_inference(arch_from_config(FAMILIES[family]), quant, ctx=256, attention="flash")
+    assert est.activation_bytes == plain + 2 * 256 * 768
