@@ -14,6 +14,7 @@ import pytest
 from llmzh.estimate import (
     EstimateError,
     Matrix,
+    QuantConfig,
     arch_from_config,
     count_params,
     estimate_inference,
@@ -775,3 +776,32 @@ def test_dequantizing_kernels_hold_the_fused_qkv_matrix_in_fp16(family: str, qua
     plain = {"chatglm": 131_072 + 1000 * 256 * 4, "qwen": 262_144 + 1_048_576 + 512 * 512}[family]  # see above
     est = estimate_inference(arch_from_config(FAMILIES[family]), quant, ctx=256, attention="flash")
     assert est.activation_bytes == plain + 2 * 256 * 768
+
+
+def test_nested_text_configs_take_the_outer_keys_as_defaults() -> None:
+    # InternVL's llm_config; the vocabulary stated only on the outer config
+    inner = {k: v for k, v in TINY.items() if k != "vocab_size"}
+    a = arch_from_config({"model_type": "internvl_chat", "vocab_size": 1000, "llm_config": inner})
+    assert (a.family, a.vocab, a.layers) == ("llama", 1000, 2)
+    # the quantization_config may sit on either level
+    awq = {"quant_method": "awq", "bits": 4, "group_size": 128}
+    for outer, nested in (({"quantization_config": awq}, {}), ({}, {"quantization_config": awq})):
+        wrapped = arch_from_config(
+            {"model_type": "w", **outer, "text_config": {**TINY, "model_type": "qwen2", **nested}}
+        )
+        assert (wrapped.family, wrapped.quant_config) == ("qwen2", QuantConfig("awq", 4, 128))
+    with pytest.raises(EstimateError, match="config: 'model_type' must be a name, got 5"):
+        arch_from_config({"model_type": "w", "text_config": {**TINY, "model_type": 5}})
+    with pytest.raises(EstimateError, match="config: 'model_type' must be a name, got ''"):
+        arch_from_config({**TINY, "model_type": ""})
+    with pytest.raises(EstimateError, match="w config: 'text_config' must be an object"):
+        arch_from_config({"model_type": "w", "text_config": [1]})
+
+
+def test_a_multi_token_prediction_layer_is_a_decoder_layer_plus_its_projection() -> None:
+    # DeepSeek-V3's num_nextn_predict_layers: one decoder layer (589,824 + two norms of 256), eh_proj 2 x 256 -> 256
+    # and three norms (enorm, hnorm, the shared head's norm); embedding and LM head are shared
+    a = arch_from_config({**TINY, "num_nextn_predict_layers": 1})
+    assert a.extra_params == 589_824 + 512 + 2 * 256 * 256 + 3 * 256 == 722_176
+    assert a.counted == ("1 multi-token-prediction layer(s): 1M parameters",)
+    assert weight_bytes(a, Quant.BF16) - weight_bytes(arch_from_config(TINY), Quant.BF16) == 2 * 722_176
