@@ -805,3 +805,51 @@ def test_a_multi_token_prediction_layer_is_a_decoder_layer_plus_its_projection()
     assert a.extra_params == 589_824 + 512 + 2 * 256 * 256 + 3 * 256 == 722_176
     assert a.counted == ("1 multi-token-prediction layer(s): 1M parameters",)
     assert weight_bytes(a, Quant.BF16) - weight_bytes(arch_from_config(TINY), Quant.BF16) == 2 * 722_176
+
+
+# ---------------------------------------------------------------- attention kernels, decoding, logits kept
+
+TINY_MHA = {**TINY, "num_key_value_heads": 4}
+
+
+def test_eager_scores_cost_ten_bytes_each() -> None:
+    # 4 heads x 256 x 256 scores in fp16 (2), their fp32 upcast (4) and fp32 softmax (4), on top of q, k, v, out
+    # (524,288) and the residual stream and normalised input (262,144)
+    est = estimate_inference(arch_from_config(TINY_MHA), Quant.FP16, ctx=256, attention="eager")
+    assert est.activation_bytes == 262_144 + 524_288 + 4 * 256 * 256 * 10 == 3_407_872
+
+
+def test_grouped_keys_are_repeated_per_query_head_except_under_flash_attention() -> None:
+    # one decoding step at 1000 cached tokens: SDPA repeats the 2 KV heads' keys and values for the 4 query heads
+    # (2 x 256 x 1000 x 2 bytes); flash attention reads them in place, multi-head attention has nothing to repeat,
+    # and the step's peak is then the last position's logits in fp16 and fp32 (1000 x 6)
+    gqa, mha = arch_from_config(TINY), arch_from_config(TINY_MHA)
+    sdpa = estimate_inference(gqa, Quant.FP16, ctx=1000, prompt=1, attention="sdpa")
+    assert sdpa.activation_bytes == 2 * 256 * 2 + 768 * 2 + 2 * 256 * 1000 * 2 == 1_026_560
+    assert estimate_inference(gqa, Quant.FP16, ctx=1000, prompt=1, attention="flash").activation_bytes == 6000
+    assert estimate_inference(mha, Quant.FP16, ctx=1000, prompt=1, attention="sdpa").activation_bytes == 6000
+
+
+def test_legacy_transformers_without_max_position_embeddings_has_no_rotary_cache() -> None:
+    # all prompt logits in fp16 and fp32; nothing to size a cos/sin cache with
+    est = estimate_inference(
+        arch_from_config(TINY), Quant.FP16, ctx=256, runtime="transformers-legacy", attention="flash"
+    )
+    assert est.activation_bytes == 256 * 256 * 2 + 256 * 1000 * 6
+
+
+def test_remote_code_keeps_the_prefill_logits_into_the_first_step() -> None:
+    # Baichuan's own forward returns every position's logits (4000 x 256 x 2 bytes); they are still referenced when
+    # the first decoding step rebuilds the tuple cache with torch.cat: two caches of 257 tokens (2048 bytes each)
+    est = estimate_inference(arch_from_config(FAMILIES["baichuan"]), Quant.FP16, ctx=257, prompt=256, attention="flash")
+    assert est.activation_bytes == 2 * 2048 * 257 + 4000 * 256 * 2 - 2048 * 257 == 2_574_336
+
+
+def test_bloom_under_current_transformers_returns_all_logits_once() -> None:
+    est = estimate_inference(arch_from_config(FAMILIES["bloom"]), Quant.FP16, ctx=256, attention="flash")
+    assert est.activation_bytes == 256 * 256 * 2 + 4000 * 256 * 2  # no copy, no fp32 upcast
+
+
+def test_a_gptq_int4_checkpoint_runs_at_its_own_level() -> None:
+    gptq = {"quant_method": "gptq", "bits": 4, "group_size": 128}
+    assert sensible_levels(arch_from_config({**TINY, "quantization_config": gptq})) == (Quant.GPTQ_INT4,)
