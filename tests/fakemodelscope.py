@@ -15,8 +15,9 @@ Endpoints, as `modelscope_hub` builds them (``_openapi.py``, ``_legacy_api.py``,
 
 Errors come as the site sends them: JSON bodies with ``code``/``message`` (OpenAPI) or ``Code``/``Message``
 (legacy) and the HTTP status the client maps (401, 403, 404, 429, 5xx). Switches: `fail_next` (a status, or a
-connection closed without an answer), `drop_file` (cut a file body after N bytes), `latency`, gated and private
-repos, and any path in a listing (hostile ones included).
+connection closed without an answer), `drop_file` (cut a file body after N bytes), `stall` / `stall_file` (say
+nothing for a while, before the answer or after N bytes of a body, and log whether the client hung up meanwhile),
+`latency`, gated and private repos, and any path in a listing (hostile ones included).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ import fnmatch
 import hashlib
 import itertools
 import json
+import select
+import socket
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +38,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from fakehub import RecordedRequest, Transfer, _chunks, _parse_range, sha256_hex
 
-__all__ = ["FakeModelScope", "MsRepo"]
+__all__ = ["FakeModelScope", "MsRepo", "Stalled"]
 
 LFS_SUFFIXES = (".bin", ".safetensors", ".gguf", ".pt", ".pth", ".model")
 TIMESTAMP = 1717200000  # 2024-06-01, as the legacy API's epoch seconds
@@ -61,6 +65,13 @@ class MsRepo:
         return None if files is None else (commit, files)
 
 
+class Stalled(NamedTuple):
+    """A stall the server went through: what it was serving, and whether the client hung up before it ended."""
+
+    path: str  # the URL path for a stalled answer, the file's path for a stalled body
+    hung_up: bool
+
+
 class _Rule(NamedTuple):
     pattern: str
     status: int  # 0: close the connection without answering
@@ -78,6 +89,9 @@ class FakeModelScope:
         self._transfers: list[Transfer] = []
         self._rules: list[_Rule] = []
         self._drops: list[tuple[str, int, list[int]]] = []
+        self._stalls: list[tuple[str, float, list[int]]] = []
+        self._body_stalls: list[tuple[str, int, float, list[int]]] = []
+        self._stalled: list[Stalled] = []
         self.latency = 0.0
         self.redirect_lfs = True
         self.support_range = True
@@ -114,6 +128,9 @@ class FakeModelScope:
             self._transfers.clear()
             self._rules.clear()
             self._drops.clear()
+            self._stalls.clear()
+            self._body_stalls.clear()
+            self._stalled.clear()
             self.latency = 0.0
             self.redirect_lfs = True
             self.support_range = True
@@ -178,6 +195,16 @@ class FakeModelScope:
         with self._lock:
             self._drops.append((path, after_bytes, [-1 if times is None else times]))
 
+    def stall(self, pattern: str, seconds: float, times: int | None = 1) -> None:
+        """Say nothing for `seconds` before answering requests whose path matches the glob (then answer)."""
+        with self._lock:
+            self._stalls.append((pattern, seconds, [-1 if times is None else times]))
+
+    def stall_file(self, path: str, after_bytes: int, seconds: float, times: int | None = 1) -> None:
+        """Send `after_bytes` of the file `path`, then nothing for `seconds`, then the rest."""
+        with self._lock:
+            self._body_stalls.append((path, after_bytes, seconds, [-1 if times is None else times]))
+
     def corrupt(self, path: str, content: bytes) -> None:
         """Serve `content` for every file named `path` while listings keep describing the real one."""
         with self._lock:
@@ -199,6 +226,12 @@ class FakeModelScope:
     def transfers(self) -> list[Transfer]:
         with self._lock:
             return list(self._transfers)
+
+    @property
+    def stalled(self) -> list[Stalled]:
+        """The stalls that are over, in the order they ended."""
+        with self._lock:
+            return list(self._stalled)
 
     def bytes_sent(self, filename: str) -> int:
         return sum(t.sent for t in self.transfers if t.filename == filename)
@@ -254,6 +287,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.fake.latency:
             threading.Event().wait(self.fake.latency)
         parts = urlsplit(self.path)
+        stall = self.fake._take(self.fake._stalls, lambda s: fnmatch.fnmatchcase(parts.path, s[0]))
+        if stall is not None and self._stall(parts.path, stall[1]):
+            return
         rule = self.fake._take(self.fake._rules, lambda r: fnmatch.fnmatchcase(parts.path, r.pattern))
         if rule is not None:
             if rule.status == 0:
@@ -269,6 +305,26 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(method, parts.path, query)
 
     # -- answers
+
+    def _stall(self, what: str, seconds: float) -> bool:
+        """Send nothing for `seconds` or until the client hangs up (True), whichever comes first, and log it."""
+        self.wfile.flush()
+        deadline = time.monotonic() + seconds
+        hung_up = False
+        while not hung_up and not self.fake._wake.is_set() and (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+            if readable:
+                try:
+                    hung_up = self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    hung_up = True
+                if not hung_up:  # the client sent something (a pipelined request): keep waiting
+                    self.fake._wake.wait(min(left, 0.02))
+        with self.fake._lock:
+            self.fake._stalled.append(Stalled(what, hung_up))
+        if hung_up:
+            self.close_connection = True
+        return hung_up
 
     def _send(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
@@ -406,9 +462,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         drop = self.fake._take(self.fake._drops, lambda d: d[0] == path)
         limit = length if drop is None else min(length, drop[1])
+        pause = self.fake._take(self.fake._body_stalls, lambda s: s[0] == path and s[1] < limit)
         sent = 0
         try:
             for chunk in _chunks(content, start, start + limit):
+                if pause is not None and sent <= pause[1] < sent + len(chunk):
+                    head = pause[1] - sent
+                    self.wfile.write(chunk[:head])
+                    sent += head
+                    if self._stall(path, pause[2]):
+                        break
+                    chunk = chunk[head:]
                 self.wfile.write(chunk)
                 sent += len(chunk)
                 if self.fake.throughput and self.fake._wake.wait(len(chunk) / self.fake.throughput):

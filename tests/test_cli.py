@@ -34,13 +34,15 @@ GLM = ["glm-demo-int4-qe", "glm-demo-int4", "glm-demo-int8", "glm-demo-fp16"]
     [
         (["--vram", "6"], ["glm-demo-int4-qe", "glm-demo-int4"]),
         (["--vram", "4"], []),
-        (["--vram", "8", "--quant", "int4"], ["glm-demo-int4"]),
+        (["--vram", "8", "--quant", "int4"], ["glm-demo-int4-qe", "glm-demo-int4"]),
+        (["--vram", "8", "--quant", "=int4"], ["glm-demo-int4"]),
         (["--vram", "9", "--finetune"], ["glm-demo-int4", "glm-demo-int8", "vicuna-demo-7b"]),
         (["--vram", "8", "--finetune"], ["glm-demo-int4"]),
         (["--cpu"], ["llama-zh-demo-7b-q4", "glm-demo-cpu"]),
         (["--ram", "16"], ["llama-zh-demo-7b-q4"]),
         (["--ram", "64"], ["llama-zh-demo-7b-q4", "glm-demo-cpu"]),
-        (["--quant", "int4", "--quant", "INT4-QE"], ["glm-demo-int4-qe", "glm-demo-int4"]),
+        (["--quant", "int4", "--quant", "INT4-QE"], ["glm-demo-int4-qe", "glm-demo-int4", "llama-zh-demo-7b-q4"]),
+        (["--quant", "=int4", "--quant", "=INT4-QE"], ["glm-demo-int4-qe", "glm-demo-int4"]),
         (["--license", "GPL"], ["llama-zh-demo-7b-fp16", "llama-zh-demo-7b-q4"]),
         (["--commercial", "--vram", "100"], GLM),
         (
@@ -57,7 +59,7 @@ def test_list_filters(args: list[str], expected: list[str]) -> None:
 
 
 def test_list_json_row_fields() -> None:
-    code, out, _ = run("list", "--json", "--quant", "int8")
+    code, out, _ = run("list", "--json", "--quant", "=int8")
     assert code == 0
     (row,) = json.loads(out)
     assert row == {
@@ -87,6 +89,7 @@ def test_list_json_row_fields() -> None:
         "ceval": 38.9,
         "cmmlu": None,
         "modelscope": None,
+        "modelscope_repo": None,
     }
 
 
@@ -142,7 +145,7 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
 
 
 def test_list_table_and_languages() -> None:
-    code, out, _ = run("list", "--vram", "6", "--lang", "en")
+    code, out, _ = run("list", "--vram", "6", "--lang", "en", "--all-levels")
     assert code == 0
     assert "Min VRAM" in out
     assert "glm-demo-int4-qe" in out and "4.3 GB" in out
@@ -206,9 +209,9 @@ def test_show_adapter_names_its_base_weights() -> None:
 
 
 def test_show_unknown_suggests_and_exits_1() -> None:
-    code, out, err = run("show", "glm-dem")
+    code, out, err = run("show", "glm-dmeo")
     assert code == 1
-    assert "no project, model or variant named 'glm-dem'" in err
+    assert "no project, model or variant named 'glm-dmeo'" in err
     assert "did you mean glm-demo" in err
     assert "Traceback" not in err
 

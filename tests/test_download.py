@@ -27,7 +27,7 @@ from llmzh.render import human_bytes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog_small.yaml"
 runner = CliRunner()
-MB = 1_000_000
+MB = 2**20  # sizes print in binary units, like the memory figures
 SECRET = "hf_SECRETsecretSECRET123"
 
 # Lineage cases the shared fixture catalog lacks: a base with its own licence and alternatives, and delta weights.
@@ -553,7 +553,7 @@ def test_disk_full_mid_way_keeps_the_partial_for_resume(glm: FakeHub, monkeypatc
     real_write = hub._PartialWriter.write
 
     def write_until_full(self: Any, data: bytes) -> int:
-        if self.raw.tell() + len(data) > 2 * MB:
+        if self.raw.tell() + len(data) > 2_000_000:  # the disk fills within the second 1 MiB chunk
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(self, data)
 

@@ -140,4 +140,4 @@ def test_doctor_never_shows_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(runner.invoke(app, ["doctor", "--json", "--offline"], env={"HF_TOKEN": secret}).stdout)
     assert data["token"] == "HF_TOKEN" and secret not in json.dumps(data)
     assert data["versions"]["llmzh"] and data["gpus"][0]["free_bytes"] == int(7.5 * GiB)
-    assert {c["name"] for c in data["caches"]} == {"llmzh", "huggingface_hub"}
+    assert {c["name"] for c in data["caches"]} == {"llmzh", "huggingface_hub", "modelscope"}

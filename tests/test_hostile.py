@@ -23,7 +23,7 @@ GOOD_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--catalog", str(FIXTURE), "--lang", "en"])
+    result = runner.invoke(app, [*args, "--lang", "en"], env={"LLMZH_CATALOG": str(FIXTURE)})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -354,7 +354,7 @@ def test_a_password_in_the_endpoint_is_never_printed(fakehub: FakeHub) -> None:
     host = fakehub.url.removeprefix("http://")
     endpoint = f"http://someone:s3cretpw@{host}"
     for args in (["download", "demo/x", "--endpoint", endpoint], ["show", "glm-demo", "--endpoint", endpoint]):
-        result = runner.invoke(app, [*args, "--catalog", str(FIXTURE), "--lang", "en"])
+        result = runner.invoke(app, [*args, "--lang", "en"], env={"LLMZH_CATALOG": str(FIXTURE)})
         assert "s3cretpw" not in result.output
         assert host in result.output  # the host is named; only the password is withheld
     code, out, err = run("show", "glm-demo", "--endpoint", "ftp://someone:s3cretpw@example.org")
@@ -400,7 +400,7 @@ def test_an_unexpected_exception_is_one_line_without_secrets(monkeypatch: pytest
         "Hint: run with LLMZH_DEBUG=1 for details\n"
     )
     monkeypatch.setenv("LLMZH_DEBUG", "1")
-    result = runner.invoke(app, ["list", "--catalog", str(FIXTURE)])
+    result = runner.invoke(app, ["list"], env={"LLMZH_CATALOG": str(FIXTURE)})
     assert isinstance(result.exception, RuntimeError)  # the traceback, on request
 
 
@@ -504,3 +504,13 @@ def test_a_catalog_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path,
         assert result.stderr.splitlines()[0] == (
             f"Error: {path}: not a regular file (a folder, FIFO or device); a catalog is a YAML file"
         )
+
+
+def test_estimate_of_a_hub_repo_with_a_valid_config(fakehub: FakeHub) -> None:
+    config = {**LLAMA, "intermediate_size": 11008, "num_key_value_heads": 32, "vocab_size": 32000}
+    fakehub.add_repo("ok/llama", {"config.json": json.dumps(config)})
+    result = runner.invoke(app, ["estimate", "ok/llama", "--json", "--quant", "fp16"])
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert row["quant"] == "fp16" and row["estimated"] is True and row["published_gb"] is None
+    assert row["weights_bytes"] > 6_000_000_000 * 2  # a 7B model in 16 bits

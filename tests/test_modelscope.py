@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakehub import FakeHub
-from fakemodelscope import FakeModelScope
+from fakemodelscope import FakeModelScope, Stalled
 from typer.testing import CliRunner
 
 from llmzh import modelscope as ms
@@ -41,7 +42,7 @@ def payload(size: int, seed: str) -> bytes:
 FILES = {
     "config.json": b'{"model_type": "qwen2", "num_hidden_layers": 24}',
     "tokenizer/vocab.json": b'{"a": 1}',
-    WEIGHTS: payload(1_000_000, "qwen"),
+    WEIGHTS: payload(2**20, "qwen"),  # 1 MB as every size prints: MB of 2^20 bytes
 }
 
 
@@ -83,7 +84,7 @@ def test_live_figures_are_labelled_and_cached(qwen: FakeModelScope) -> None:
     settings = ms.MsSettings.from_options()
     info = ms.fetch_infos([REPO], settings)[REPO]
     assert (info.status, info.downloads, info.likes, info.license) == ("ok", 1234, 56, "apache-2.0")
-    assert info.weights_bytes == 1_000_000 and info.size_bytes == sum(len(c) for c in FILES.values())
+    assert info.weights_bytes == 2**20 and info.size_bytes == sum(len(c) for c in FILES.values())
     before = len(qwen.requests)
     assert ms.fetch_infos([REPO], settings)[REPO].cached
     assert len(qwen.requests) == before
@@ -210,7 +211,7 @@ def test_an_interrupted_process_resumes_on_the_next_run(fakems: FakeModelScope, 
 
 
 def test_a_file_that_fails_its_sha256_is_not_kept(qwen: FakeModelScope) -> None:
-    qwen.corrupt(WEIGHTS, payload(1_000_000, "tampered"))  # served instead of what the listing describes
+    qwen.corrupt(WEIGHTS, payload(2**20, "tampered"))  # served instead of what the listing describes
     result = run("download", REPO, "--source", "modelscope")
     assert result.exit_code == 1
     assert "failed its size or sha256 check" in result.stderr
@@ -237,7 +238,7 @@ def test_verify_of_the_cache_copy_and_of_something_never_downloaded(qwen: FakeMo
     assert check.exit_code == 0, check.stderr
     report = json.loads(check.stdout)
     assert report["ok"] and {f["path"]: f["kind"] for f in report["files"]} == dict.fromkeys(FILES, "sha256")
-    (snapshot() / WEIGHTS).write_bytes(payload(1_000_000, "flipped"))
+    (snapshot() / WEIGHTS).write_bytes(payload(2**20, "flipped"))
     check = run("verify", REPO, "--source", "modelscope")
     assert check.exit_code == 1 and f"MISMATCH  {WEIGHTS}: sha256 " in check.stdout
 
@@ -266,6 +267,59 @@ def test_5xx_is_one_line(qwen: FakeModelScope) -> None:
     result = run("download", REPO, "--source", "modelscope")
     assert result.exit_code == 1
     assert result.stderr == f"Error: {REPO}: {qwen.url[7:]} answered HTTP 503\n"
+
+
+def logged(server: FakeModelScope, pattern: str, log: Callable[[], list[Any]]) -> list[Any]:
+    """`log()` once it holds an entry for every request the server received on `pattern` (read never early)."""
+    import fnmatch
+    from urllib.parse import urlsplit
+
+    deadline = time.monotonic() + 30
+    while True:
+        asked = [r for r in server.requests if fnmatch.fnmatchcase(urlsplit(r.path).path, pattern)]
+        entries = log()
+        if len(entries) >= len(asked):
+            return entries
+        assert time.monotonic() < deadline, f"{len(asked)} requests, {len(entries)} logged"
+        time.sleep(0.01)
+
+
+def stalls_over(server: FakeModelScope, pattern: str) -> list[Stalled]:
+    """The server's stall log, once every request it received on `pattern` has ended its stall."""
+    return logged(server, pattern, lambda: server.stalled)
+
+
+@pytest.mark.parametrize("pattern", ["/openapi/v1/models/*", "/api/v1/models/*/repo/files"])
+def test_timeout_bounds_a_modelscope_call_retries_included(qwen: FakeModelScope, pattern: str) -> None:
+    qwen.stall(pattern, 10, times=None)  # answers after 10 s, to whoever is still there
+    result = run("download", REPO, "--source", "modelscope", "--dry-run", "--timeout", "0.5")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {REPO}: {qwen.url[7:]} did not answer within 0.5 s\n"
+    # One request, abandoned by the client at the deadline: no retry got a timeout of its own.
+    assert stalls_over(qwen, pattern) == [Stalled(pattern.replace("*", REPO, 1), hung_up=True)]
+
+
+def test_timeout_bounds_show_and_estimate_too(qwen: FakeModelScope) -> None:
+    qwen.add_repo("someone/qwen-tune", {"config.json": FILES["config.json"]})
+    qwen.stall("/api/v1/models/*/repo", 10, times=None)  # the config.json file
+    result = run("estimate", "someone/qwen-tune", "--source", "modelscope", "--timeout", "0.5")
+    assert result.exit_code == 1 and "did not answer within 0.5 s" in result.stderr
+    assert stalls_over(qwen, "/api/v1/models/*/repo") == [Stalled("/api/v1/models/someone/qwen-tune/repo", True)]
+    qwen.stall("/openapi/v1/models/*", 10, times=None)
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", "--timeout", "0.5")
+    assert result.exit_code == 0, result.stderr
+    assert "did not answer within 0.5 s" in result.stdout + result.stderr
+    assert {s.hung_up for s in stalls_over(qwen, "/openapi/v1/models/*")} == {True}  # one per repo shown
+
+
+def test_a_transfer_silent_for_longer_than_the_timeout_is_resumed(qwen: FakeModelScope) -> None:
+    qwen.stall_file(WEIGHTS, 300_000, 10)  # then the rest, to whoever is still there
+    result = run("download", REPO, "--source", "modelscope", "--timeout", "0.5", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    transfers = logged(qwen, f"/{REPO}/*/{WEIGHTS}", lambda: file_gets(qwen, WEIGHTS))
+    assert [(t.range, t.dropped) for t in transfers] == [(None, True), ("bytes=300000-", False)]
+    assert qwen.stalled == [Stalled(WEIGHTS, hung_up=True)]
+    assert (snapshot() / WEIGHTS).read_bytes() == FILES[WEIGHTS]
 
 
 def test_404_names_the_repo_and_the_page(fakems: FakeModelScope) -> None:
@@ -345,8 +399,8 @@ def test_a_redirect_to_another_host_never_carries_the_token(qwen: FakeModelScope
     result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", env={"MODELSCOPE_API_TOKEN": SECRET})
     assert result.exit_code == 0, result.stderr
     elsewhere = [r for r in qwen.requests if r.headers.get("host", "").startswith("localhost")]
-    assert [r.path for r in elsewhere] == [f"/info/{REPO}"]
-    assert SECRET not in json.dumps(elsewhere[0].headers)
+    assert f"/info/{REPO}" in [r.path for r in elsewhere]  # with the quantized variants' repos
+    assert all(r.path.startswith("/info/") and SECRET not in json.dumps(r.headers) for r in elsewhere)
     assert any(SECRET in r.headers.get("authorization", "") for r in qwen.requests if "/openapi/" in r.path)
 
 
@@ -410,9 +464,31 @@ def test_source_from_the_environment_and_bad_values(qwen: FakeModelScope) -> Non
 
 
 def test_a_variant_without_a_modelscope_id_says_what_to_type(fakems: FakeModelScope) -> None:
-    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "gptq-int4", "--source", "modelscope")
+    # The source that lists Qwen2.5's quantized repos on ModelScope names another repo for this one.
+    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "awq", "--source", "modelscope")
     assert result.exit_code == 1
-    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-gptq-int4" in result.stderr
+    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-awq" in result.stderr
+    assert fakems.requests == []
+
+
+QUANTIZED = "qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
+
+
+def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeModelScope) -> None:
+    qwen.add_repo(QUANTIZED, {"config.json": b"{}", WEIGHTS: payload(2000, "int4")}, downloads=77)
+    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "gptq-int4", "--source", "modelscope", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (snapshot(QUANTIZED) / WEIGHTS).read_bytes() == payload(2000, "int4")
+    assert not snapshot(REPO).exists()
+    listed = run("list", "--json", "--live", "--source", "modelscope")
+    assert listed.exit_code == 0, listed.stderr
+    rows = {r["id"]: r for r in json.loads(listed.stdout)}
+    fields = ("repo", "modelscope", "modelscope_repo", "downloads")
+    assert [tuple(rows[f"qwen2.5-0.5b-instruct-{q}"][f] for f in fields) for q in ("bf16", "gptq-int4", "awq")] == [
+        ("Qwen/Qwen2.5-0.5B-Instruct", REPO, REPO, 1234),
+        ("Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4", REPO, QUANTIZED, 77),
+        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, None, None),
+    ]
 
 
 # ---------------------------------------------------------------- show, list --live, estimate
@@ -428,7 +504,26 @@ def test_show_and_list_live_carry_labelled_modelscope_figures(qwen: FakeModelSco
     rows = {r["id"]: r for r in json.loads(result.stdout) if r["modelscope"] == REPO}
     row, quantized = rows["qwen2.5-0.5b-instruct-bf16"], rows["qwen2.5-0.5b-instruct-gptq-int4"]
     assert row["live_source"] == "modelscope" and row["downloads"] == 1234 and row["hub_status"] == "ok"
-    assert quantized["downloads"] is None  # ModelScope's id is the model's default weights only
+    assert quantized["downloads"] is None  # the model's id names its default weights; the quantized repo is another
+
+
+def test_the_missing_figures_line_names_modelscope(qwen: FakeModelScope) -> None:
+    qwen.fail_next("/openapi/v1/models/*", 503, times=None)
+    result = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope")
+    assert result.exit_code == 0, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "without fresh figures" in line]
+    assert line.startswith("ModelScope: ") and line.endswith(
+        f" repo(s) without fresh figures: {qwen.url[7:]} answered HTTP 503"
+    )
+    zh = run("show", "qwen2.5-0.5b-instruct", "--source", "modelscope", env={"LLMZH_LANG": "zh"})
+    assert any(x.startswith("ModelScope：") and "个仓库没有取到最新数据" in x for x in zh.stderr.splitlines())
+    result = run("list", "--live", "--strict", "--source", "modelscope")
+    assert result.exit_code == 1
+    error, hint = result.stderr.splitlines()[-2:]
+    assert error.startswith("Error: ModelScope: ") and error.endswith(
+        f" without fresh figures: {qwen.url[7:]} answered HTTP 503"
+    )
+    assert hint == "Hint: retry later, check MODELSCOPE_ENDPOINT, or drop --strict"
 
 
 def test_estimate_reads_config_json_from_modelscope(qwen: FakeModelScope) -> None:
@@ -448,6 +543,47 @@ def test_estimate_reads_config_json_from_modelscope(qwen: FakeModelScope) -> Non
     result = run("estimate", "someone/qwen-tune", "--source", "modelscope")
     assert result.exit_code == 0, result.stderr
     assert "someone/qwen-tune" in result.stdout
+
+
+# ---------------------------------------------------------------- doctor
+
+
+def test_doctor_asks_modelscope_and_says_where_its_token_comes_from(qwen: FakeModelScope) -> None:
+    from urllib.parse import urlsplit
+
+    result = run("doctor", "--timeout", "2", env={"MODELSCOPE_API_TOKEN": SECRET})
+    assert result.exit_code == 0, result.stderr
+    section = result.stdout.split("\nModelScope\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert section[0].startswith(f"  endpoint: {qwen.url} — answers (HTTP ") and section[0].endswith(" ms)")
+    assert section[1:] == ["  token: MODELSCOPE_API_TOKEN"]
+    assert SECRET not in result.stdout + result.stderr
+    assert [urlsplit(r.path).path for r in qwen.requests] == ["/openapi/v1/models"]  # asked, with the client
+    data = json.loads(run("doctor", "--json", "--timeout", "2").stdout)
+    assert (data["modelscope_endpoint"], data["modelscope_ok"], data["modelscope_token"]) == (qwen.url, True, "not set")
+    assert {c["name"]: c["path"] for c in data["caches"]}["modelscope"] == str(ms.cache_root())
+
+
+def test_doctor_in_chinese_when_modelscope_does_not_answer(qwen: FakeModelScope) -> None:
+    qwen.stall("/openapi/v1/models", 10)
+    result = run("doctor", "--timeout", "0.5", env={"LLMZH_LANG": "zh"})
+    assert result.exit_code == 0, result.stderr
+    assert f"ModelScope（魔搭社区）\n  地址: {qwen.url} — 无法访问 (" in result.stdout
+    assert f"{qwen.url[7:]} 在 0.5 秒内没有响应)\n  token: 未设置\n" in result.stdout
+    assert stalls_over(qwen, "/openapi/v1/models") == [Stalled("/openapi/v1/models", hung_up=True)]
+
+
+def test_doctor_counts_a_stored_login_for_modelscope_cn_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelscope_hub import HubConfig
+    from modelscope_hub.constants import COOKIES_FILE_NAME
+
+    credentials = HubConfig(token="").credentials_dir
+    credentials.mkdir(parents=True)
+    (credentials / COOKIES_FILE_NAME).write_bytes(b"")  # only its presence is looked at, never its contents
+    assert json.loads(run("doctor", "--json", "--offline").stdout)["modelscope_token"] == "not set"  # another host
+    monkeypatch.delenv("MODELSCOPE_ENDPOINT")
+    data = json.loads(run("doctor", "--json", "--offline").stdout)
+    assert (data["modelscope_endpoint"], data["modelscope_token"]) == ("https://modelscope.cn", "stored login")
+    assert data["modelscope_detail"] == "offline mode: not tried"
 
 
 # ---------------------------------------------------------------- the boundary

@@ -138,6 +138,15 @@ def test_decode_speed_by_hand() -> None:
     assert slower < speed.decode_tps(gpu_bytes=1e9, bandwidth_gbs=1000, layers=10)
 
 
+def test_prefill_speed_by_hand() -> None:
+    """2 FLOPs per parameter: 1e9 parameters at 0.5 x 100 TFLOPS = 25,000 prompt tokens/s; no FLOPS figure, no
+    estimate; a model's own count is its active parameters (TOY: 4 blocks of 1024-wide attention and MLP)."""
+    assert speed.prefill_tps_of(1e9, 100) == pytest.approx(25_000)
+    assert speed.prefill_tps_of(1e9, None) is None
+    arch = arch_from_config(TOY)
+    assert speed.prefill_tps(arch, 100) == pytest.approx(0.5 * 100e12 / (2 * speed.active_params(arch)))
+
+
 @pytest.mark.parametrize(
     ("typed", "name"),
     [

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text as RichText
 
 from llmzh.catalog import Match
@@ -16,6 +14,8 @@ from llmzh.i18n import commercial, fmt, t
 from llmzh.render import count, gb, human_bytes, links, memory, num, params, text, texts
 from llmzh.schema import DEVELOPER, Device, FigureKind, Lang, Memory, Model, Project
 from llmzh.select import Need, Row
+from llmzh.table import Column
+from llmzh.table import render as render_table
 
 
 def _heading(label: str) -> RichText:
@@ -36,29 +36,37 @@ def resource_table(
     lang: Lang,
     repos: Mapping[str, str | None],
     estimates: Mapping[str, float | None],
-) -> Table:
+    width: int | None = None,
+) -> RichText:
     """Published figures (NA where the project gives none) beside the estimator's, as the founding document's
-    resource table."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column(t("name", lang), no_wrap=True, style="bold")
-    table.add_column(t("quant", lang), no_wrap=True)
-    table.add_column(t("ram", lang), justify="right", no_wrap=True)
-    table.add_column(t("vram", lang), justify="right", no_wrap=True)
-    table.add_column(t("vram_estimate", lang), justify="right", no_wrap=True)
-    table.add_column(t("vram_ft", lang), justify="right", no_wrap=True)
-    table.add_column(t("repo", lang))
+    resource table; on a narrow terminal the repo moves below its row and the least needed figures go."""
+    columns = [
+        Column(t("name", lang)),
+        Column(t("quant", lang)),
+        Column(t("ram", lang), "right", priority=3),
+        Column(t("vram", lang), "right"),
+        Column(t("vram_estimate", lang), "right", priority=1),
+        Column(t("vram_ft", lang), "right", priority=2),
+        Column(t("repo", lang), priority=4, below=True),
+    ]
+    cells = []
     for variant in model.variants:
         row = rows[variant.id]
         repo = variant.repo or ""
         if variant.quantize_from:
             repo = f"{t('load_time', lang)} {repos.get(variant.quantize_from) or variant.quantize_from}"
         vram = t("cpu_only", lang) if variant.device is Device.CPU else _figure_cell(row.vram, variant.vram_gb, lang)
-        ft = "-" if variant.device is Device.CPU else _figure_cell(row.finetune_vram, variant.finetune_vram_gb, lang)
+        ft = "—" if variant.device is Device.CPU else _figure_cell(row.finetune_vram, variant.finetune_vram_gb, lang)
         estimate = estimates.get(variant.id)
         guess = f"≈{estimate:.1f} GB" if estimate is not None else "—"
         ram = _figure_cell(row.ram, variant.ram_gb, lang)
-        table.add_row(variant.id, variant.quant.value, ram, vram, guess, ft, repo)
-    return table
+        cells.append([variant.id, variant.quant.value, ram, vram, guess, ft, repo])
+    return _plain(render_table(columns, cells, width=width))
+
+
+def _plain(table: str) -> RichText:
+    """A laid-out text table inside a rich card: printed as is, never re-wrapped or cut."""
+    return RichText(table.rstrip("\n"), no_wrap=True, overflow="ignore")
 
 
 def _figure_notes(model: Model, lang: Lang) -> list[RichText]:
@@ -96,6 +104,7 @@ def model_section(
     lang: Lang,
     repos: Mapping[str, str | None],
     estimates: Mapping[str, float | None],
+    width: int | None = None,
 ) -> list[RenderableType]:
     parts: list[RenderableType] = [RichText(f"\n■ {model.name.get(lang)}  ({model.id})", style="bold green")]
     facts = []
@@ -134,7 +143,7 @@ def model_section(
             parts.append(RichText("    " + base.note.get(lang), style="yellow"))
     if model.license is not None:
         parts.append(_kv("  " + t("licence", lang), _license_line(model.license, lang)))
-    parts.append(resource_table(model, rows, lang, repos, estimates))
+    parts.append(resource_table(model, rows, lang, repos, estimates, width))
     if model.architecture is not None and all(estimates.get(v.id) is None for v in model.variants):
         parts.append(RichText("  " + t("arch_not_yet", lang), style="yellow"))
     for variant in model.variants:
@@ -167,6 +176,7 @@ def card(
     lang: Lang,
     repos: Mapping[str, str | None],
     estimates: Mapping[str, float | None],
+    width: int | None = None,
 ) -> Group:
     """The whole card of a project, model or variant, laid out like the founding document."""
     project = match.project
@@ -205,7 +215,7 @@ def card(
     parts.append(_heading(f"{t('resources', lang)}  ({t('na_note', lang)}; {t('estimate_note', lang)})"))
     models = [m for m in project.models if match.model is None or m.id == match.model.id]
     for model in models:
-        parts.extend(model_section(project, model, rows, lang, repos, estimates))
+        parts.extend(model_section(project, model, rows, lang, repos, estimates, width))
     if project.demos:
         parts += [_heading(t("demos", lang))] + [RichText(f"  • {d.get(lang)}") for d in project.demos]
     parts += [_heading(t("licence", lang)), RichText(_license_line(project.license, lang))]
@@ -222,26 +232,23 @@ def card(
     return Group(*parts)
 
 
-def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, *, source: str = "hf") -> Table:
-    """Live figures of a card's repos (Hub or ModelScope), each labelled live or with the age of its cached copy."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+def hub_table(
+    infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, width: int | None = None, *, source: str = "hf"
+) -> RichText:
+    """Live figures of a card's repos (Hub or ModelScope), each labelled live or with the age of its cached copy;
+    the repo id is never cut, the least needed columns go first on a narrow terminal."""
     modelscope = source == "modelscope"  # its repo ids, and a download count over no stated period
-    for key, justify in (
-        ("ms_repo" if modelscope else "repo", "left"),
-        ("hub_status", "left"),
-        ("ms_downloads" if modelscope else "hub_downloads", "right"),
-        ("hub_likes", "right"),
-        ("hub_size", "right"),
-        ("hub_weights", "right"),
-        ("hub_modified", "left"),
-        ("hub_fetched", "left"),
-    ):
-        table.add_column(
-            t(key, lang),
-            justify=justify,  # type: ignore[arg-type]
-            no_wrap=key not in ("hub_status", "hub_fetched", "hub_modified"),
-            min_width=max(len(i.repo) for i in infos) if key in ("repo", "ms_repo") and infos else None,
-        )
+    columns = [
+        Column(t("ms_repo" if modelscope else "repo", lang)),
+        Column(t("hub_status", lang)),
+        Column(t("ms_downloads" if modelscope else "hub_downloads", lang), "right", priority=1),
+        Column(t("hub_likes", lang), "right", priority=3),
+        Column(t("hub_size", lang), "right", priority=4),
+        Column(t("hub_weights", lang), "right", priority=2),
+        Column(t("hub_modified", lang), priority=5),
+        Column(t("hub_fetched", lang), priority=6),
+    ]
+    cells = []
     for info in infos:
         role = roles.get(info.repo)
         name = info.repo + (f" ({role})" if role else "")
@@ -252,14 +259,16 @@ def hub_table(infos: Sequence[HubInfo], roles: Mapping[str, str], lang: Lang, *,
         else:
             fetched = t("hub_live", lang)
         figures = info.has_figures
-        table.add_row(
-            name,
-            t(f"status_{info.status}", lang),
-            count(info.downloads) if figures else "—",
-            count(info.likes) if figures else "—",
-            human_bytes(info.size_bytes) if figures else "—",
-            human_bytes(info.weights_bytes) if figures else "—",
-            (info.last_modified or "")[:10] if figures else "—",
-            fetched,
+        cells.append(
+            [
+                name,
+                t(f"status_{info.status}", lang),
+                count(info.downloads) if figures else "—",
+                count(info.likes) if figures else "—",
+                human_bytes(info.size_bytes) if figures else "—",
+                human_bytes(info.weights_bytes) if figures else "—",
+                (info.last_modified or "")[:10] if figures else "—",
+                fetched,
+            ]
         )
-    return table
+    return _plain(render_table(columns, cells, width=width))

@@ -11,7 +11,7 @@ import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 
@@ -28,6 +28,9 @@ from llmzh.schema import (
     Text,
     Variant,
 )
+
+if TYPE_CHECKING:
+    from llmzh.names import Name as ParsedName
 
 ENV_CATALOG = "LLMZH_CATALOG"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -453,6 +456,9 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                         f"expected a date YYYY-MM-DD or YYYY-MM, got {model.release_date.value!r}",
                     )
                 )
+            if model.modelscope is not None and not REPO_PATTERN.match(model.modelscope):
+                message = f"malformed ModelScope repo id {model.modelscope!r} (expected owner/name)"
+                problems.append(Problem(file, mpath + (("modelscope", "modelscope"),), message))
             base = model.base_weights
             if base is not None:
                 bpath = mpath + (("base_weights", "base_weights"),)
@@ -478,6 +484,9 @@ def _cross_checks(projects: tuple[Project, ...], file: str) -> list[Problem]:
                                 f"malformed Hub repo id {repo!r} (expected owner/name)",
                             )
                         )
+                if variant.modelscope is not None and not REPO_PATTERN.match(variant.modelscope.repo):
+                    message = f"malformed ModelScope repo id {variant.modelscope.repo!r} (expected owner/name)"
+                    problems.append(Problem(file, vpath + (("modelscope", "modelscope"), ("repo", "repo")), message))
                 if variant.quantize_from is not None and variant.quantize_from not in variant_ids:
                     problems.append(
                         Problem(
@@ -755,17 +764,26 @@ class Match(NamedTuple):
         return self.project.id
 
 
+def _text_keys(text: Text) -> Iterator[str]:
+    """A zh/en name, and its head before a bracketed remark ("通义千问 Qwen（第一代）": "通义千问 Qwen")."""
+    for value in dict.fromkeys((text.zh, text.en)):
+        yield value
+        head = re.split(r"[（(]", value, maxsplit=1)[0].strip()
+        if head and head != value:
+            yield head
+
+
 def _names(catalog: Catalog) -> Iterator[tuple[str, Match]]:
     for project in catalog.projects:
         pm = Match("project", project)
         yield project.id, pm
-        yield project.name.zh, pm
-        yield project.name.en, pm
+        yield from ((key, pm) for key in _text_keys(project.name))
+        yield from ((alias, pm) for alias in project.aliases)
         for model in project.models:
             mm = Match("model", project, model)
             yield model.id, mm
-            yield model.name.zh, mm
-            yield model.name.en, mm
+            yield from ((key, mm) for key in _text_keys(model.name))
+            yield from ((alias, mm) for alias in model.aliases)
             for variant in model.variants:
                 yield variant.id, Match("variant", project, model, variant)
 
@@ -774,32 +792,115 @@ def _fold(name: str) -> str:
     return name.strip().casefold()
 
 
-def find(catalog: Catalog, name: str) -> Match:
-    """Resolve a project, model or variant by id or zh/en name, case-insensitively."""
-    wanted = _fold(name)
-    hits: dict[tuple[str, str], Match] = {}
-    for key, match in _names(catalog):
-        if _fold(key) == wanted:
-            hits[(match.kind, match.id)] = match
-    if not hits:
-        import difflib
+def _squash(name: str) -> str:
+    """Folded, without the separators people type or leave out: "Qwen 2.5" and "qwen-2.5" are "qwen2.5"."""
+    return re.sub(r"[\s_\-·・]+", "", name.casefold())
 
-        keys = sorted({k for k, _ in _names(catalog)})
-        close = difflib.get_close_matches(name.strip(), keys, n=3, cutoff=0.6)
-        if not close:
-            close = difflib.get_close_matches(wanted, [_fold(k) for k in keys], n=3, cutoff=0.6)
-        hint = f"did you mean {', '.join(close)}?" if close else "run `llmzh list` to see every model"
-        raise NotFoundError(f"no project, model or variant named {name!r} in the catalog", hint=hint)
-    matches = list(hits.values())
-    if len(matches) > 1:
+
+class Ambiguous(NotFoundError):
+    """A name that fits several catalog records equally well. A `family` name (通义千问) is one that names several
+    projects outright, rather than matching parts of several records."""
+
+    def __init__(self, name: str, candidates: tuple[Match, ...], *, family: bool = False) -> None:
+        listed = ", ".join(f"{m.id} ({m.kind})" for m in candidates[:12]) + (", …" if len(candidates) > 12 else "")
+        super().__init__(f"{name!r} is ambiguous: {listed}", hint="use one of these ids")
+        self.name = name
+        self.candidates = candidates
+        self.family = family
+
+
+class Lookup(NamedTuple):
+    """A NAME resolved: the catalog record it names, or, for a repo id the catalog lacks, only the repo."""
+
+    name: ParsedName  # the NAME as parsed
+    match: Match | None
+
+
+def _unique(matches: Iterator[Match] | list[Match]) -> list[Match]:
+    return list({(m.kind, m.id): m for m in matches}.values())
+
+
+def _narrow(matches: list[Match]) -> Match | None:
+    """One record for hits within one project: the deepest record that covers them all."""
+    if len({m.project.id for m in matches}) != 1:
+        return None
+    first = matches[0]
+    models = {m.model.id for m in matches if m.model is not None}
+    if any(m.kind == "project" for m in matches) or len(models) != 1:
         # A single-model project shares its id with its model: the project card covers both.
-        projects = {m.project.id for m in matches}
-        if len(projects) == 1:
-            order = {"project": 0, "model": 1, "variant": 2}
-            return min(matches, key=lambda m: order[m.kind])
-        listed = ", ".join(sorted(f"{m.id} ({m.kind})" for m in matches))
-        raise NotFoundError(f"{name!r} is ambiguous: {listed}", hint="use one of these ids")
-    return matches[0]
+        return Match("project", first.project)
+    model = next(m.model for m in matches if m.model is not None)
+    variants = {m.variant.id for m in matches if m.variant is not None}
+    if len(variants) == 1 and all(m.kind == "variant" for m in matches):
+        return next(m for m in matches if m.variant is not None)
+    return Match("model", first.project, model)
+
+
+def _by_repo(catalog: Catalog, name: ParsedName) -> Match | None:
+    repo = (name.repo or "").casefold()
+    for entry in catalog.entries():
+        repos = (entry.variant.repo, *entry.variant.also_at)
+        if repo in (r.casefold() for r in repos if r):
+            return Match("variant", entry.project, entry.model, entry.variant)
+    for entry in catalog.entries():
+        if entry.model.modelscope and entry.model.modelscope.casefold() == repo:
+            return Match("model", entry.project, entry.model)
+    return None
+
+
+def _suggest(catalog: Catalog, wanted: str) -> list[str]:
+    """Ids of the closest names: by spelling, and for Chinese by shared characters."""
+    import difflib
+
+    scored: dict[str, float] = {}
+    squashed = _squash(wanted)
+    for key, match in _names(catalog):
+        ratio = difflib.SequenceMatcher(None, squashed, _squash(key)).ratio()
+        if not squashed.isascii():
+            shared = len(set(squashed) & set(_squash(key)))
+            ratio = max(ratio, shared / max(len(set(squashed)), 1) * 0.8)
+        if ratio >= 0.55:
+            scored[match.id] = max(scored.get(match.id, 0.0), ratio)
+    return sorted(scored, key=lambda k: (-scored[k], k))[:3]
+
+
+def lookup(catalog: Catalog, raw: str) -> Lookup:
+    """Resolve what the user typed: a pasted Hub or ModelScope URL, a repo id, an id, a zh/en name or alias, or a
+    part of one. A repo id the catalog does not hold comes back with no match (the caller asks the Hub);
+    anything else that matches nothing raises NotFoundError with the closest names, several records Ambiguous."""
+    from llmzh.names import parse_name  # listing never parses a NAME: keep its regexes out of start-up
+
+    name = parse_name(raw)
+    if name.repo is not None:
+        return Lookup(name, _by_repo(catalog, name))
+    wanted, squashed = _fold(name.text), _squash(name.text)
+    exact = True
+    hits = _unique(m for key, m in _names(catalog) if _fold(key) == wanted)
+    if not hits:
+        hits = _unique(m for key, m in _names(catalog) if _squash(key) == squashed)
+    if not hits and len(squashed) >= 2:
+        exact = False
+        hits = _unique(m for key, m in _names(catalog) if squashed in _squash(key))
+    if not hits:
+        close = _suggest(catalog, name.text)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `llmzh list` to see every model"
+        raise NotFoundError(f"no project, model or variant named {name.text!r} in the catalog", hint=hint)
+    narrowed = _narrow(hits)
+    if narrowed is not None:
+        return Lookup(name, narrowed)
+    if exact:
+        raise Ambiguous(name.text, tuple(hits), family=all(m.kind == "project" for m in hits))
+    raise Ambiguous(name.text, tuple(_unique(Match("project", m.project) for m in hits)))
+
+
+def find(catalog: Catalog, name: str) -> Match:
+    """The catalog record a NAME denotes (see `lookup`); a repo id the catalog lacks is NotFoundError."""
+    found = lookup(catalog, name)
+    if found.match is None:
+        raise NotFoundError(
+            f"{found.name.repo} is not in the catalog", hint="llmzh estimate and llmzh download take any Hub repo"
+        )
+    return found.match
 
 
 def entries_of(catalog: Catalog, match: Match) -> tuple[Entry, ...]:

@@ -34,6 +34,10 @@ class Report(NamedTuple):
     endpoint_ok: bool
     endpoint_detail: str
     token: str  # "HF_TOKEN", "--token", "stored login" or "not set"
+    modelscope_endpoint: str
+    modelscope_ok: bool
+    modelscope_detail: str
+    modelscope_token: str  # "MODELSCOPE_API_TOKEN", "stored login" or "not set"
     caches: tuple[CacheDir, ...]
     catalog: str
     catalog_status: str
@@ -95,10 +99,15 @@ def gather(
             status = error.message
         statuses.append(status if index == 0 else f"{path}: {status}")
     status = "; ".join(statuses)
+    from llmzh import modelscope
+
+    ms_cache = modelscope.cache_root()
     caches = (
         CacheDir("llmzh", str(cache_dir()), dir_size(cache_dir())),
         CacheDir("huggingface_hub", str(hub_cache_dir()), dir_size(hub_cache_dir())),
+        CacheDir("modelscope", str(ms_cache), dir_size(ms_cache)),
     )
+    ms_endpoint, ms_ok, ms_detail, ms_token = _modelscope(settings)
     return Report(
         python=sys.version.split()[0],
         platform=f"{platform.system()} {platform.release()} {platform.machine()}",
@@ -109,10 +118,28 @@ def gather(
         endpoint_ok=ok,
         endpoint_detail=detail,
         token=token_source(settings, explicit_token),
+        modelscope_endpoint=ms_endpoint,
+        modelscope_ok=ms_ok,
+        modelscope_detail=ms_detail,
+        modelscope_token=ms_token,
         caches=caches,
         catalog=", ".join(str(f) for f in files),
         catalog_status=status,
     )
+
+
+def _modelscope(hf: HubSettings) -> tuple[str, bool, str, str]:
+    """ModelScope's endpoint, whether it answers (within the same --timeout), and where its token comes from."""
+    from llmzh import modelscope
+    from llmzh.errors import UsageError
+
+    try:
+        # doctor's --token is Hugging Face's: ModelScope's token is MODELSCOPE_API_TOKEN or the stored login.
+        settings = modelscope.MsSettings.from_options(timeout=hf.timeout, offline=hf.offline)
+    except UsageError as error:
+        return os.environ.get(modelscope.ENDPOINT_ENV, ""), False, error.message, "not set"
+    ok, detail = (False, "offline mode: not tried") if settings.offline else modelscope.ping(settings)
+    return settings.shown_endpoint, ok, detail, modelscope.token_source(settings)
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -138,6 +165,10 @@ def report_json(report: Report) -> dict[str, Any]:
         "endpoint_ok": report.endpoint_ok,
         "endpoint_detail": report.endpoint_detail,
         "token": report.token,
+        "modelscope_endpoint": report.modelscope_endpoint,
+        "modelscope_ok": report.modelscope_ok,
+        "modelscope_detail": report.modelscope_detail,
+        "modelscope_token": report.modelscope_token,
         "caches": [c._asdict() for c in report.caches],
         "catalog": report.catalog,
         "catalog_status": report.catalog_status,

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from llmzh import hub
 from llmzh import modelscope as ms
-from llmzh.catalog import Match, find
+from llmzh.catalog import Match, entries_of, lookup
 from llmzh.errors import HubError, LlmzhError, UsageError
 from llmzh.i18n import commercial
 from llmzh.render import human_bytes
-from llmzh.schema import BaseWeights, Catalog, Entry, Format, Lang, License, Quant, Variant
+from llmzh.schema import BaseWeights, Catalog, Entry, Format, Lang, License, Variant
 from llmzh.untrusted import NAME_MAX, PATH_MAX, has_control, shown
 
 if TYPE_CHECKING:
@@ -80,13 +80,22 @@ def _default_variant(variants: Sequence[Variant]) -> Variant:
 
 
 def _with_quant(entries: Sequence[Entry], quant: str, owner: str) -> Entry:
-    wanted = quant.strip().lower()
+    """The variant a `--quant` word names: the level of that name, else the one level of its family (int4, 8bit,
+    gguf, ...) the model has; several of the family are a usage error naming them."""
+    from llmzh.select import quant_family
+
     levels = [e.variant.quant.value for e in entries]
-    if wanted not in {q.value for q in Quant}:
+    family = quant_family(quant)
+    if family is None:
         raise UsageError(f"unknown level {quant!r} for --quant", hint=f"{owner} has: {', '.join(levels)}")
-    for entry in entries:
-        if entry.variant.quant.value == wanted:
-            return entry
+    wanted = quant.strip().lower().lstrip("=")
+    exact = [e for e in entries if e.variant.quant.value == wanted]
+    found = exact or [e for e in entries if e.variant.quant in family]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(e.variant.quant.value for e in found)
+        raise UsageError(f"{owner} has several {wanted} variants: {names}", hint="pick one with --quant LEVEL")
     raise UsageError(f"{owner} has no {wanted} variant", hint=f"it has: {', '.join(levels)}")
 
 
@@ -112,24 +121,24 @@ def _entry_of(match: Match, quant: str | None) -> Entry:
     return next(e for e in entries if e.variant is default)
 
 
-def resolve(catalog: Catalog, name: str, *, quant: str | None = None) -> Target:
-    """A catalog project, model or variant id (with --quant LEVEL), or a Hub repo id `org/name`."""
-    name = name.strip()
-    if "/" in name:
-        hub.check_repo_id(name)
+def resolve(catalog: Catalog, name: str, *, quant: str | None = None, hub_rules: bool = True) -> Target:
+    """A catalog project, model or variant id (with --quant LEVEL), or a repo id `org/name` (held to the Hugging
+    Face Hub's rules unless `hub_rules` is off: ModelScope ids may be Chinese)."""
+    found = lookup(catalog, name)
+    match = found.match
+    if found.name.repo is not None and (match is None or match.variant is not None):
+        if hub_rules:
+            hub.check_repo_id(found.name.repo)
         if quant is not None:
             raise UsageError(
                 "--quant picks a variant of a catalog model, not of a Hub repo",
                 hint="give the variant's own repo id, or a catalog name (llmzh list)",
             )
         # A repo the catalog knows keeps its lineage and licence, however it was named.
-        known = [
-            e
-            for e in catalog.entries()
-            if name.casefold() in (r.casefold() for r in (e.variant.repo, *e.variant.also_at) if r)
-        ]
-        return Target(name, known[0] if known else None)
-    entry = _entry_of(find(catalog, name), quant)
+        return Target(found.name.repo, entries_of(catalog, match)[0] if match is not None else None)
+    if match is None:  # unreachable: a name that is not a repo id either matches or raises
+        raise LlmzhError(f"{name!r} matches nothing in the catalog")
+    entry = _entry_of(match, quant)
     variant = entry.variant
     if variant.repo is not None:
         return Target(variant.repo, entry, patterns=variant.files)

@@ -15,7 +15,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, cast
@@ -449,33 +448,84 @@ def fetch_infos(repos: Iterable[str], settings: HubSettings) -> dict[str, HubInf
         else:
             todo.append((repo, cached))
     if todo:
-        api = _client(settings)
-        workers = max(1, min(settings.max_workers, len(todo)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llmzh-hub") as pool:
-            fetched = pool.map(lambda item: _fetch_one(api, item[0], item[1], settings), todo)
-            for (repo, _), info in zip(todo, fetched, strict=True):
-                results[repo] = info
+        results.update(_fetch_within(todo, settings))
     return results
 
 
-def failure_summary(infos: Iterable[HubInfo]) -> str | None:
-    """One line naming what failed, or None when every repo was answered."""
+def _fetch_within(todo: list[tuple[str, HubInfo | None]], settings: HubSettings) -> dict[str, HubInfo]:
+    """Fetch concurrently, all of it within `settings.timeout`: a repo not answered by then is reported as such.
+
+    The workers are daemon threads that take no new repo after the deadline, so a stalled Hub or a hanging DNS
+    lookup costs at most the timeout, and the process can exit without waiting for them.
+    """
+    import queue
+    import threading
+
+    api = _client(settings)
+    deadline = time.monotonic() + settings.timeout
+    pending: queue.SimpleQueue[tuple[str, HubInfo | None]] = queue.SimpleQueue()
+    for item in todo:
+        pending.put(item)
+    done: dict[str, HubInfo] = {}
+    bugs: list[BaseException] = []  # what describe_failure does not know is a bug, raised in the caller
+    finished = threading.Condition()
+
+    def work() -> None:
+        while time.monotonic() < deadline:
+            try:
+                repo, cached = pending.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                info = _fetch_one(api, repo, cached, settings)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
+                with finished:
+                    bugs.append(error)
+                    finished.notify_all()
+                return
+            with finished:
+                done[repo] = info
+                finished.notify_all()
+
+    for _ in range(max(1, min(settings.max_workers, len(todo)))):
+        threading.Thread(target=work, name="llmzh-hub", daemon=True).start()
+    with finished:
+        finished.wait_for(lambda: bugs or len(done) == len(todo), timeout=max(0.0, deadline - time.monotonic()))
+        answered = dict(done)
+        if bugs:
+            raise bugs[0]
+    late = f"{settings.host} did not answer within {settings.timeout:g} s"
+    results: dict[str, HubInfo] = {}
+    for repo, cached in todo:
+        if repo in answered:
+            results[repo] = answered[repo]
+        elif cached is not None:
+            results[repo] = cached._replace(cached=True, stale=True, error=late)
+        else:
+            results[repo] = HubInfo(repo, "unavailable", error=late)
+    return results
+
+
+def failure_summary(infos: Iterable[HubInfo], *, source: str = "hf") -> str | None:
+    """One line naming what failed, or None when every repo was answered; it starts with the source asked."""
     failed = [i for i in infos if i.error is not None and i.status != "gone"]
     if not failed:
         return None
     reasons = sorted({i.error for i in failed if i.error})
     stale = sum(1 for i in failed if i.stale)
-    line = f"Hub: {len(failed)} repo(s) without fresh figures: {'; '.join(reasons)}"
+    label = "ModelScope" if source == "modelscope" else "Hub"
+    line = f"{label}: {len(failed)} repo(s) without fresh figures: {'; '.join(reasons)}"
     if stale:
         line += f" — showing {stale} from the cache (stale)"
     return line
 
 
-def require_ok(infos: Iterable[HubInfo]) -> None:
-    """For --strict: turn any Hub failure into an error."""
-    summary = failure_summary(infos)
+def require_ok(infos: Iterable[HubInfo], *, source: str = "hf") -> None:
+    """For --strict: turn any failure of the source asked into an error."""
+    summary = failure_summary(infos, source=source)
     if summary is not None:
-        raise HubError(summary, hint="retry later, try --endpoint / --mirror, or drop --strict")
+        elsewhere = "check MODELSCOPE_ENDPOINT" if source == "modelscope" else "try --endpoint / --mirror"
+        raise HubError(summary, hint=f"retry later, {elsewhere}, or drop --strict")
 
 
 def age(fetched_at: float | None, now: float | None = None) -> str:

@@ -101,24 +101,40 @@ def _api(settings: MsSettings) -> HubApi:
 
     config = HubConfig(endpoint=settings.endpoint, token=settings.client_token)
     api = HubApi(config, user_agent={"llmzh": "1"})
-    _keep_token_home(api, settings.endpoint)
+    _guard_sessions(api, settings)
     return api
 
 
-def _keep_token_home(api: HubApi, endpoint: str) -> None:
-    """Within this client, the token never leaves the endpoint's origin (scheme, host, port).
+def _capped(timeout: Any, cap: float) -> Any:
+    """A `requests` timeout (None, seconds, or (connect, read)) no longer than `cap` in either phase."""
+    if timeout is None:
+        return (cap, cap)
+    if isinstance(timeout, (int, float)):
+        return min(float(timeout), cap)
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return tuple(cap if t is None else min(float(t), cap) for t in timeout)
+    return timeout
 
-    `modelscope_hub` sends the token as a bearer header and as session cookies; on OpenAPI calls the cookies have
+
+def _guard_sessions(api: HubApi, settings: MsSettings) -> None:
+    """Every request of this client keeps the token home and gives up after `--timeout` of silence.
+
+    Token: `modelscope_hub` sends it as a bearer header and as session cookies; on OpenAPI calls the cookies have
     no domain, and `requests` carries such cookies across a redirect to any host. Every HTTP adapter of the
-    client's sessions therefore drops `Authorization` and `Cookie` from requests to another origin (a storage host
-    a download is redirected to, or wherever a misbehaving server points).
+    client's sessions therefore drops `Authorization` and `Cookie` from requests to another origin (scheme, host,
+    port): a storage host a download is redirected to, or wherever a misbehaving server points.
+
+    Timeout: the client fixes its timeouts when it is imported (`MODELSCOPE_API_TIMEOUT` 60 s,
+    `MODELSCOPE_DOWNLOAD_TIMEOUT` 60 s, read once by `modelscope_hub.constants`), so the same adapters cap the
+    connect and read timeout of each request at `settings.timeout`; a transfer that stalls that long is resumed by
+    the client's own retries with a Range request.
     """
-    home = hub._origin(endpoint)
+    home = hub._origin(settings.endpoint)
     for client in (api.openapi, api.legacy):
         for name in ("_session", "_read_session"):
             session = getattr(client, name, None)
             for adapter in set(getattr(session, "adapters", {}).values()):
-                if getattr(adapter, "_llmzh_token_guard", False):
+                if getattr(adapter, "_llmzh_guard", False):
                     continue
                 send = adapter.send
 
@@ -126,10 +142,31 @@ def _keep_token_home(api: HubApi, endpoint: str) -> None:
                     if hub._origin(str(request.url)) != home:
                         request.headers.pop("Authorization", None)
                         request.headers.pop("Cookie", None)
+                    kwargs["timeout"] = _capped(kwargs.get("timeout"), settings.timeout)
                     return _send(request, *args, **kwargs)
 
                 setattr(adapter, "send", guarded)  # noqa: B010 - this adapter instance only
-                setattr(adapter, "_llmzh_token_guard", True)  # noqa: B010
+                setattr(adapter, "_llmzh_guard", True)  # noqa: B010
+
+
+@contextmanager
+def _bounded(api: HubApi, settings: MsSettings) -> Iterator[Any]:
+    """The calls in the block, the client's retries and back-off included, give up `settings.timeout` from now.
+
+    Without this an unanswered metadata call costs the client's 5 attempts with back-off (about 15 s of sleeps
+    on top of each timeout). The client bounds its own downloads and listings this way: a deadline control its
+    OpenAPI and legacy clients honour per thread (`read_context`), which caps each request's timeouts at what is
+    left, ends back-off sleeps at the deadline and interrupts a trickling answer. Past the deadline the call
+    raises `RequestTimeoutError`.
+    """
+    from modelscope_hub._download_control import _DownloadControl
+
+    with (
+        _DownloadControl(total_timeout=settings.timeout) as control,
+        api.openapi.read_context(control),
+        api.legacy.read_context(control),
+    ):
+        yield control
 
 
 class _NoBars:
@@ -182,7 +219,7 @@ def describe_failure(error: BaseException, settings: MsSettings) -> tuple[HubSta
     if isinstance(error, errors.APIError):
         return "unavailable", f"{settings.host} answered HTTP {error.status_code}"
     if isinstance(error, errors.RequestTimeoutError):
-        return "unavailable", f"{settings.host} did not answer in time"
+        return "unavailable", f"{settings.host} did not answer within {settings.timeout:g} s"
     if isinstance(error, errors.NetworkError):
         return "unavailable", f"cannot reach {settings.host}"
     if isinstance(error, errors.FileIntegrityError):
@@ -228,8 +265,10 @@ def _malformed(settings: MsSettings, error: Untrusted) -> str:
 
 def _fetch_one(api: HubApi, repo: str, cached: HubInfo | None, settings: MsSettings) -> HubInfo:
     try:
-        info = api.get_repo(repo, "model")
-        files = api.list_repo_files(repo, "model", revision=DEFAULT_REVISION)
+        with _bounded(api, settings):
+            info = api.get_repo(repo, "model")
+        with _bounded(api, settings):
+            files = api.list_repo_files(repo, "model", revision=DEFAULT_REVISION)
         modified = info.last_modified
         result = hub._checked_info(
             repo,
@@ -298,6 +337,48 @@ def fetch_infos(repos: Iterable[str], settings: MsSettings) -> dict[str, HubInfo
     return results
 
 
+# ---------------------------------------------------------------- doctor
+
+
+def ping(settings: MsSettings) -> tuple[bool, str]:
+    """Whether the endpoint answers HTTP at all (any status counts), and how fast; never raises for network errors.
+
+    One page of one model from the OpenAPI model list, within `settings.timeout`, retries included.
+    """
+    from modelscope_hub import errors
+
+    api = _api(settings)
+    start = time.monotonic()
+    try:
+        with _quiet(), _bounded(api, settings):
+            api.openapi.list_models(page_size=1)
+        status: object = 200
+    except errors.APIError as error:  # an answer all the same
+        status = error.status_code or "?"
+    except Exception as error:  # noqa: BLE001 - any failure to connect is the answer
+        try:
+            _, message = describe_failure(error, settings)
+        except Exception:  # noqa: BLE001 - describe_failure re-raises what it does not know
+            message = f"cannot reach {settings.host} ({type(error).__name__})"
+        return False, message
+    return True, f"HTTP {status} in {(time.monotonic() - start) * 1000:.0f} ms"
+
+
+def token_source(settings: MsSettings) -> str:
+    """Where the ModelScope token comes from ("--token", TOKEN_ENV, "stored login" or "not set"); never its value.
+
+    `modelscope login`'s saved login counts for modelscope.cn only, the one endpoint llmzh lets it reach.
+    """
+    if settings.token:
+        return TOKEN_ENV if settings.token == os.environ.get(TOKEN_ENV) else "--token"
+    if settings.endpoint != DEFAULT_ENDPOINT:
+        return "not set"
+    from modelscope_hub import HubConfig
+    from modelscope_hub.constants import COOKIES_FILE_NAME
+
+    return "stored login" if (HubConfig(token="").credentials_dir / COOKIES_FILE_NAME).is_file() else "not set"
+
+
 # ---------------------------------------------------------------- listing, local state
 
 
@@ -310,8 +391,10 @@ def list_repo(repo: str, settings: MsSettings, *, revision: str | None = None) -
     api = _api(settings)
     try:
         with _quiet():
-            info = api.get_repo(repo, "model")
-            files = api.list_repo_files(repo, "model", revision=rev)
+            with _bounded(api, settings):
+                info = api.get_repo(repo, "model")
+            with _bounded(api, settings):
+                files = api.list_repo_files(repo, "model", revision=rev)
         remote = tuple(
             RemoteFile(
                 f.path,
@@ -341,7 +424,7 @@ def check_access(listing: RepoListing, paths: Iterable[str], settings: MsSetting
         return
     api = _api(settings)
     try:
-        with _quiet():
+        with _quiet(), _bounded(api, settings):
             response = api.legacy.download_stream(
                 listing.repo, "model", probe, listing.revision, headers={"Range": "bytes=0-0"}
             )
@@ -501,6 +584,26 @@ def verify_files(
 
 # ---------------------------------------------------------------- config.json (the VRAM estimator's input)
 
+_CONFIG_MAX_BYTES = 16 << 20  # no model's config.json comes near this; a server sending more is not believed
+
+
+def _read_small(control: Any, response: Any) -> bytes:
+    """The body of a small file, read under the call's deadline; a cut or an oversized body is the client's error."""
+    import requests
+    from modelscope_hub import errors
+
+    body = bytearray()
+    try:
+        for chunk in control.chunks(response, 1 << 16):
+            body += chunk
+            if len(body) > _CONFIG_MAX_BYTES:
+                raise errors.FileIntegrityError(f"more than {_CONFIG_MAX_BYTES} bytes")
+    except requests.RequestException as error:
+        raise errors.NetworkError(f"the answer was cut ({type(error).__name__})") from error
+    finally:
+        response.close()
+    return bytes(body)
+
 
 def fetch_config(repo: str, settings: MsSettings, *, revision: str | None = None) -> dict[str, Any]:
     """A repo's config.json from ModelScope, cached on disk like the Hub's (raises HubError)."""
@@ -516,9 +619,10 @@ def fetch_config(repo: str, settings: MsSettings, *, revision: str | None = None
         raise HubError(f"{repo}: config.json is not in the cache and offline mode is on")
     api = _api(settings)
     try:
-        with _quiet():
-            local = api.download_file(repo, "model", "config.json", revision=rev)
-        config = untrusted.check_config(json.loads(Path(local).read_text(encoding="utf-8")))
+        # One bounded request, as the Hub path makes: the client's `download_file` keeps its own hour-long budget.
+        with _quiet(), _bounded(api, settings) as control:
+            body = _read_small(control, api.legacy.download_stream(repo, "model", "config.json", rev))
+        config = untrusted.check_config(json.loads(body))
     except Untrusted as error:
         raise HubError(f"{repo}: config.json on {settings.host} is malformed ({error})") from error
     except ValueError as error:

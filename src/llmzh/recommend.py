@@ -3,12 +3,12 @@ compared only where two models share them (llmzh.ranking), then recency, then po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from llmzh.ranking import Standing, standings
 from llmzh.schema import Catalog, Device, Entry, Quant
-from llmzh.select import COMMERCIAL_OK, Estimator, Need, fits_context, make_row, runs_on_cpu
+from llmzh.select import COMMERCIAL_OK, Estimator, Need, Row, fits_context, make_row, runs_on_cpu
 
 # Headroom below which a fit is marked tight: runtimes, drivers and other programs take some memory too.
 TIGHT_GB = 0.5
@@ -89,11 +89,7 @@ def recommend(
     best: dict[str, Pick] = {}
     standing = standings(model for project in catalog.projects for model in project.models)
     for entry in catalog.entries():
-        if not _tasks(entry):
-            continue  # a base model is pretrained for fine-tuning, not a model to run
-        if task and task not in _tasks(entry):
-            continue
-        if commercial and entry.license.commercial not in COMMERCIAL_OK:
+        if not passes(entry, task=task, commercial=commercial):
             continue
         if not fits_context(entry, ctx):
             continue
@@ -123,13 +119,78 @@ def recommend(
     return _rank(list(best.values()))
 
 
+def passes(entry: Entry, *, task: str | None, commercial: bool) -> bool:
+    """The filters of `recommend` that are not about memory: a model to run (base models are pretrained for
+    fine-tuning), what it is for, commercial use."""
+    if not _tasks(entry):
+        return False
+    if task and task not in _tasks(entry):
+        return False
+    return not commercial or entry.license.commercial in COMMERCIAL_OK
+
+
 def _better(new: Pick, old: Pick) -> bool:
     """Higher quality wins; at equal quality, the one that leaves more room."""
-    q_new = QUALITY.get(new.entry.variant.quant, len(_QUALITY))
-    q_old = QUALITY.get(old.entry.variant.quant, len(_QUALITY))
+    q_new, q_old = quality(new.entry.variant.quant), quality(old.entry.variant.quant)
     if q_new != q_old:
         return q_new < q_old
     return new.spare_gb > old.spare_gb
+
+
+def quality(quant: Quant) -> int:
+    """0 for full precision, growing as a level loses more; what to prefer when several levels fit."""
+    return QUALITY.get(quant, len(_QUALITY))
+
+
+def best_levels(rows: Iterable[Row], *, finetune: bool = False, ram: bool = False) -> list[Row]:
+    """One row per model among rows that all fit: its highest-quality level, the smaller need at equal quality."""
+    best: dict[str, Row] = {}
+    for row in rows:
+        current = best.get(row.entry.model.id)
+        if current is None or _row_key(row, finetune, ram) < _row_key(current, finetune, ram):
+            best[row.entry.model.id] = row
+    return list(best.values())
+
+
+def _row_key(row: Row, finetune: bool, ram: bool) -> tuple[int, float]:
+    need = row.ram if ram else row.need(finetune=finetune)
+    return quality(row.entry.variant.quant), need.gb if need.gb is not None else float("inf")
+
+
+def by_capability(rows: Iterable[Row], catalog: Catalog) -> list[Row]:
+    """Most capable first, by the same benchmark standings `recommend` ranks on; then newer, then by id. Models
+    with no standing (no benchmark shared with another model) come last."""
+    strength = strengths(catalog)
+    ranked = sorted(rows, key=lambda r: r.id)
+    ranked.sort(key=lambda r: r.entry.model.release_date.value if r.entry.model.release_date else "", reverse=True)
+    ranked.sort(key=lambda r: _first(strength.get(r.entry.model.id)), reverse=True)
+    return ranked
+
+
+def _first(strength: float | None) -> tuple[bool, float]:
+    return strength is not None, strength or 0.0
+
+
+def strengths(catalog: Catalog) -> dict[str, float | None]:
+    """Each model's benchmark strength (llmzh.ranking), memoized beside the cached catalog: fitting it takes
+    longer than the rest of `llmzh list`, and it changes only with the catalog file or the ranking's code."""
+    import zlib
+    from pathlib import Path
+
+    from llmzh import ranking
+    from llmzh.catalog import read_memo, write_memo
+
+    path = Path(catalog.path)
+    try:
+        code = zlib.crc32(Path(ranking.__file__).read_bytes())
+    except OSError:
+        code = -1
+    stored = read_memo(path, "strengths", (code,))
+    if isinstance(stored, dict) and all(v is None or isinstance(v, (int, float)) for v in stored.values()):
+        return {str(k): (float(v) if v is not None else None) for k, v in stored.items()}
+    found = {i: s.strength for i, s in standings(m for p in catalog.projects for m in p.models).items()}
+    write_memo(path, "strengths", found, (code,))
+    return found
 
 
 def pick_json(rank: int, pick: Pick, repos: Mapping[str, str | None]) -> dict[str, object]:

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 from llmzh.i18n import commercial, t
 from llmzh.schema import Device, Entry, FigureKind, Lang, Link, Memory, Model, Quant, Text, Unit
 from llmzh.select import Need, Row
+from llmzh.source import modelscope_repo
 from llmzh.table import Column
 from llmzh.table import render as render_table
 
 if TYPE_CHECKING:
+    from llmzh.catalog import Match
     from llmzh.hub import HubInfo
     from llmzh.recommend import Pick
 
@@ -48,10 +50,10 @@ def vram_cell(row: Row, lang: Lang, *, finetune: bool = False) -> str:
 
 
 def human_bytes(size: int | None) -> str:
-    """Decimal units, as the Hub shows sizes: 13.5 GB, 812 MB."""
+    """Sizes in the unit of the rest of the tool, GB of 2^30 bytes (MB of 2^20, ...): 13.5 GB, 812 MB."""
     if size is None:
         return "—"
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, scale in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
         if size >= scale:
             return f"{size / scale:.3g} {unit}"
     return f"{size} B"
@@ -146,38 +148,38 @@ def list_table(
     title: str | None = None,
     live: Mapping[str, HubInfo] | None = None,
     repos: Mapping[str, str | None] | None = None,
+    ram_listing: bool = False,
 ) -> str:
-    """The `llmzh list` table as text; narrow terminals (< 120 columns) drop the highlights column.
+    """The `llmzh list` table as text, columns chosen by priority for `width` (all of them when None).
 
     With `live` (Hub figures by repo), downloads, likes and download size follow the memory columns.
     """
-    highlights = wide or width is None or width >= 120
+    asked, other = 0, 3  # the figure the listing is about always stays, the other may go
     columns = [
         Column(t("id", lang)),
         Column(t("quant", lang)),
-        Column(t("vram_ft" if finetune else "vram", lang), "right"),
-        Column(t("ram", lang), "right"),
+        Column(t("vram_ft" if finetune else "vram", lang), "right", priority=other if ram_listing else asked),
+        Column(t("ram", lang), "right", priority=asked if ram_listing else other),
     ]
     if live is not None:
         columns += [
-            Column(t("hub_downloads", lang), "right"),
-            Column(t("hub_likes", lang), "right"),
-            Column(t("hub_weights", lang), "right"),
+            Column(t("hub_downloads", lang), "right", priority=2),
+            Column(t("hub_likes", lang), "right", priority=5),
+            Column(t("hub_weights", lang), "right", priority=4),
         ]
     columns += [
-        Column(t("license" if wide else "commercial", lang), flex=wide),
-        Column(t("base", lang), flex=True),
+        Column(t("license" if wide else "commercial", lang), flex=wide, priority=1),
+        Column(t("base", lang), flex=True, priority=4),
+        Column(t("highlights", lang), flex=True, priority=6),
     ]
-    if highlights:
-        columns.append(Column(t("highlights", lang), flex=True))
     if wide:
         columns += [
-            Column(t("params", lang), "right"),
-            Column(t("context", lang), "right"),
-            Column(t("vram" if finetune else "vram_ft", lang), "right"),
-            Column(t("score", lang), "right"),
-            Column(t("pretraining", lang), flex=True),
-            Column(t("instruction", lang), flex=True),
+            Column(t("params", lang), "right", priority=3),
+            Column(t("context", lang), "right", priority=4),
+            Column(t("vram" if finetune else "vram_ft", lang), "right", priority=5),
+            Column(t("score", lang), "right", priority=3),
+            Column(t("pretraining", lang), flex=True, priority=7),
+            Column(t("instruction", lang), flex=True, priority=7),
         ]
     cells: list[list[str]] = []
     for row in rows:
@@ -204,8 +206,7 @@ def list_table(
             license_cell(entry, lang) if wide else commercial(entry.license.commercial, lang, short=True),
             base_cell(entry, lang),
         ]
-        if highlights:
-            line.append(text(entry.project.highlights, lang))
+        line.append(text(entry.project.highlights, lang))
         if wide:
             model = entry.model
             line += [
@@ -217,7 +218,7 @@ def list_table(
                 links(model.instruction_data or entry.project.instruction_data, lang),
             ]
         cells.append(line)
-    return render_table(columns, cells, width=None if wide else width, colour=colour, title=title)
+    return render_table(columns, cells, width=width, colour=colour, title=title)
 
 
 def live_json(info: HubInfo | None) -> dict[str, Any]:
@@ -265,6 +266,7 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "ceval": score_value(model, "C-Eval"),
         "cmmlu": score_value(model, "CMMLU"),
         "modelscope": model.modelscope,
+        "modelscope_repo": modelscope_repo(entry, repo),
     }
 
 
@@ -321,3 +323,38 @@ def pick_reason(pick: Pick, lang: Lang) -> str:
             models = "model" if basis.opponents == 1 else "models"
             line += f"; ranked on benchmarks shared with {basis.opponents} {models}: {', '.join(scores)}{more}"
     return line
+
+
+# ---------------------------------------------------------------- candidates of a family name
+
+
+def _newest(match: Match) -> str:
+    models = (match.model,) if match.model is not None else match.project.models
+    dates = [m.release_date.value for m in models if m is not None and m.release_date is not None]
+    return max(dates) if dates else "—"
+
+
+def candidates_table(matches: Sequence[Match], lang: Lang, *, width: int | None = None) -> str:
+    """The records a family name (通义千问) covers: id, name, how many models, newest release."""
+    columns = [
+        Column(t("id", lang)),
+        Column(t("name", lang), flex=True),
+        Column(t("models", lang), "right"),
+        Column(t("release_date", lang)),
+    ]
+    cells = [
+        [
+            m.id,
+            (m.model.name if m.model is not None else m.project.name).get(lang),
+            str(len(m.project.models)) if m.model is None else "1",
+            _newest(m),
+        ]
+        for m in matches
+    ]
+    return render_table(columns, cells, width=width)
+
+
+def match_json(match: Match) -> dict[str, Any]:
+    """One candidate of an ambiguous name, as `show --json` prints it."""
+    name = match.model.name if match.model is not None else match.project.name
+    return {"id": match.id, "kind": match.kind, "project": match.project.id, "name": name.en, "name_zh": name.zh}

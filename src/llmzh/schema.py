@@ -189,6 +189,13 @@ class Ollama(NamedTuple):
     source: str | None = None
 
 
+class ModelScopeRepo(NamedTuple):
+    """The ModelScope repo holding a variant's own weights (a quantized repo), where a source shows it there."""
+
+    repo: str
+    source: str  # the page or README that names this ModelScope repo
+
+
 class Link(NamedTuple):
     name: Text
     url: str | None = None
@@ -254,6 +261,7 @@ class Variant(NamedTuple):
     ram_gb: Memory | None = None
     also_at: tuple[str, ...] = ()  # other Hub ids of the same weights (renamed repos)
     ollama: Ollama | None = None
+    modelscope: ModelScopeRepo | None = None  # the model's `modelscope` id names its default weights only
     quantization_config: Mapping[str, Any] | None = None  # verbatim from the repo's config.json where it differs
     note: Text | None = None
     source: str | None = None  # where the repo id is published
@@ -356,6 +364,7 @@ RECORD_TYPES = (
     Dated,
     Benchmark,
     Ollama,
+    ModelScopeRepo,
     Link,
     Paper,
     Note,

@@ -16,6 +16,49 @@ UNSTATED_FIGURE_CTX = 2048
 COMPARABLE_CTX_RATIO = 4
 
 
+_Q = Quant
+_FOUR_BIT = frozenset(
+    {_Q.INT4, _Q.INT4_QE, _Q.GPTQ_INT4, _Q.AWQ, _Q.BNB_NF4, _Q.BNB_FP4, _Q.GGML_Q4_0, _Q.Q4_K_M, _Q.Q4_0}
+)
+_EIGHT_BIT_INT = frozenset({_Q.INT8, _Q.GPTQ_INT8, _Q.BNB_INT8, _Q.Q8_0})
+# Words people filter by, each standing for every level it covers; an exact level is itself, `=LEVEL` only itself
+# (so ChatGLM's own INT4 stays selectable: `--quant =int4`).
+QUANT_FAMILIES: dict[str, frozenset[Quant]] = {
+    "int4": _FOUR_BIT,
+    "4bit": _FOUR_BIT,
+    "int8": _EIGHT_BIT_INT,
+    "8bit": _EIGHT_BIT_INT | {_Q.FP8},
+    "16bit": frozenset({_Q.FP16, _Q.BF16}),
+    "gguf": frozenset({_Q.Q8_0, _Q.Q6_K, _Q.Q5_K_M, _Q.Q4_K_M, _Q.Q4_0, _Q.Q3_K_M, _Q.Q2_K}),
+    "ggml": frozenset({_Q.GGML_Q4_0}),
+    "gptq": frozenset({_Q.GPTQ_INT4, _Q.GPTQ_INT8}),
+    "bnb": frozenset({_Q.BNB_INT8, _Q.BNB_NF4, _Q.BNB_FP4}),
+    "q8": frozenset({_Q.Q8_0}),
+    "q6": frozenset({_Q.Q6_K}),
+    "q5": frozenset({_Q.Q5_K_M}),
+    "q4": frozenset({_Q.Q4_K_M, _Q.Q4_0, _Q.GGML_Q4_0}),
+    "q3": frozenset({_Q.Q3_K_M}),
+    "q2": frozenset({_Q.Q2_K}),
+}
+
+
+def quant_words() -> list[str]:
+    """Every word `--quant` accepts, families first."""
+    return [*QUANT_FAMILIES, *(q.value for q in Quant if q.value not in QUANT_FAMILIES)]
+
+
+def quant_family(word: str) -> frozenset[Quant] | None:
+    """The levels a `--quant` word covers ("4-bit", "INT4" and "int4" alike); None for an unknown word."""
+    text = word.strip().lower().replace(" ", "")
+    if text.startswith("="):
+        exact = text[1:]
+        return frozenset({Quant(exact)}) if exact in Quant._value2member_map_ else None
+    text = text.replace("-bit", "bit")
+    if text in QUANT_FAMILIES:
+        return QUANT_FAMILIES[text]
+    return frozenset({Quant(text)}) if text in Quant._value2member_map_ else None
+
+
 class Need(NamedTuple):
     """Memory a row needs, in GB (GiB: 2**30 bytes), and where the number comes from (None when unknown)."""
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from llmzh.download import Target
     from llmzh.hub import HubSettings
     from llmzh.modelscope import MsSettings
-    from llmzh.schema import Catalog
+    from llmzh.schema import Catalog, Entry
 
 SOURCES = ("hf", "modelscope", "auto")
 ENV = "LLMZH_SOURCE"
@@ -83,18 +83,17 @@ def choose(
 
 
 def on_modelscope(target: Target, name: str) -> Target:
-    """The ModelScope repo for a download target: the catalog's `modelscope` id of the model, or the id as typed.
+    """The ModelScope repo for a download target: the catalog's ModelScope repo of its weights, or the id as typed.
 
-    The catalog records one ModelScope id per model, for its default weights; a repo id typed by the user is
-    taken as a ModelScope id as it is.
+    A repo id typed by the user is taken as a ModelScope id as it is.
     """
     entry = target.entry
     if "/" in name:
         return target._replace(repo=name.strip())
-    if entry is not None and entry.model.modelscope:
-        default = next((v for v in entry.model.variants if v.repo), None)
-        if default is not None and target.repo == default.repo:
-            return target._replace(repo=entry.model.modelscope)
+    if entry is not None:
+        repo = modelscope_repo(entry, target.repo)
+        if repo is not None:
+            return target._replace(repo=repo)
     what = entry.variant.id if entry is not None else name
     raise LlmzhError(
         f"the catalog records no ModelScope id for {what}",
@@ -102,20 +101,25 @@ def on_modelscope(target: Target, name: str) -> Target:
     )
 
 
-def modelscope_index(catalog: Catalog) -> dict[str, str | None]:
-    """Variant id -> the model's ModelScope id, for the variants whose weights are the model's default repo.
+def modelscope_repo(entry: Entry, repo: str | None) -> str | None:
+    """The ModelScope repo holding the weights of `entry`, whose Hub repo is `repo`; None where none is recorded.
 
-    Those are the weights the catalog's one `modelscope` id per model names (load-time levels included).
+    A variant's own `modelscope` record (a quantized repo a source shows on ModelScope) wins; else the model's
+    `modelscope` id, which names the model's default weights: the first variant with a repo, and the variants
+    quantized from it at load time.
     """
+    if entry.variant.modelscope is not None:
+        return entry.variant.modelscope.repo
+    default = next((v.repo for v in entry.model.variants if v.repo), None)
+    return entry.model.modelscope if default is not None and repo == default else None
+
+
+def modelscope_index(catalog: Catalog) -> dict[str, str | None]:
+    """Variant id -> the ModelScope repo of its weights (see `modelscope_repo`), None where none is recorded."""
     from llmzh.catalog import repo_index
 
     repos = repo_index(catalog)
-    out: dict[str, str | None] = {}
-    for entry in catalog.entries():
-        default = next((v.repo for v in entry.model.variants if v.repo), None)
-        same = default is not None and repos.get(entry.variant.id) == default
-        out[entry.variant.id] = entry.model.modelscope if same else None
-    return out
+    return {e.variant.id: modelscope_repo(e, repos.get(e.variant.id)) for e in catalog.entries()}
 
 
 def fetch_config(repo: str, settings: HubSettings | MsSettings) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from llmzh import __version__
-from llmzh.errors import LlmzhError
+from llmzh.errors import LlmzhError, UsageError
 
 app = typer.Typer(
     name="llmzh",
@@ -52,9 +53,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def stdout_console() -> Any:
+    """Rich output at the terminal's width; piped, lines are not wrapped (full values)."""
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    from llmzh.table import terminal_width
+
+    return Console(soft_wrap=False, width=terminal_width() or 100_000)
 
 
 def stderr_console() -> Any:
@@ -63,19 +67,45 @@ def stderr_console() -> Any:
     return Console(stderr=True, soft_wrap=True)
 
 
+# The language of this run: the command's --lang, else the one given before the command, else LLMZH_LANG/locale.
+_LANG: dict[str, str] = {}
+
+
+def current_lang() -> Any:
+    from llmzh.config import default_lang
+
+    return _LANG.get("command") or _LANG.get("global") or default_lang()
+
+
+def explicit_lang() -> Any:
+    """The --lang given on the command line (after or before the command), or None."""
+    return _LANG.get("command") or _LANG.get("global")
+
+
+def tr(message: str) -> str:
+    """A message in the language of this run (messages are written in English; zh comes from one table)."""
+    if current_lang() != "zh":
+        return message
+    from llmzh.i18n_zh import translate
+
+    return translate(message)
+
+
 def warn(message: str) -> None:
     from llmzh.untrusted import shown
 
-    stderr_console().print(shown(message), markup=False, highlight=False)
+    stderr_console().print(shown(tr(message)), markup=False, highlight=False)
 
 
 def _fail(error: LlmzhError) -> NoReturn:
     from llmzh.untrusted import shown
 
     console = stderr_console()
-    console.print(f"Error: {shown(error.message)}", style="bold red", markup=False, highlight=False)
+    zh = current_lang() == "zh"
+    message = ("错误：" if zh else "Error: ") + shown(tr(error.message))
+    console.print(message, style="bold red", markup=False, highlight=False)
     if error.hint:
-        console.print(f"Hint: {shown(error.hint)}", markup=False, highlight=False)
+        console.print(("提示：" if zh else "Hint: ") + shown(tr(error.hint)), markup=False, highlight=False)
     raise typer.Exit(error.exit_code)
 
 
@@ -114,15 +144,15 @@ def _unexpected(error: Exception) -> LlmzhError:
 
 
 def lang_of(choice: LangChoice | None) -> Any:
-    from llmzh.config import default_lang
+    """The language of this run, with the command's own --lang (if given) taking over from now on."""
+    if choice is not None:
+        _LANG["command"] = choice.value
+    return current_lang()
 
-    return choice.value if choice is not None else default_lang()
 
-
-def positive_gb(value: float | None, option: str) -> float | None:
-    if value is not None and value <= 0:
-        raise typer.BadParameter(f"must be a positive number of GB, got {value:g}", param_hint=option)
-    return value
+def positive_gb(value: str | None, option: str) -> float | None:
+    """An optional memory size in GB (see `gb_value`)."""
+    return None if value is None else gb_value(value, option)
 
 
 def print_json(data: Any) -> None:
@@ -143,8 +173,12 @@ def _main(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Pick, size and download open-source Chinese LLMs that fit your hardware."""
+    _LANG.clear()
+    if lang is not None:
+        _LANG["global"] = lang.value
 
 
 # ---------------------------------------------------------------- Hub options (every command that asks the Hub)
@@ -181,7 +215,9 @@ TokenOpt = Annotated[
 ]
 TimeoutOpt = Annotated[
     float,
-    typer.Option("--timeout", metavar="SECONDS", help="Give up on a Hub request after this long.", min=0.1),
+    typer.Option(
+        "--timeout", metavar="SECONDS", help="Give up on the Hub after this long (all requests together).", min=0.1
+    ),
 ]
 OfflineOpt = Annotated[
     bool, typer.Option("--offline", help="No network: cached Hub figures only (also: HF_HUB_OFFLINE=1).")
@@ -232,19 +268,27 @@ def hub_settings(
 # ---------------------------------------------------------------- --vram GB|auto
 
 
+_SIZE = re.compile(r"^(?P<num>[-+]?[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(?P<unit>gib|gb|g|mib|mb|m)?$")
+
+
+def gb_value(value: str, option: str) -> float:
+    """A positive memory size in GB of 2^30 bytes: "8", "8GB", "8G", "8 GiB" and "8192 MiB" all mean 8."""
+    match = _SIZE.match(value.strip().lower())
+    if match is None:
+        raise UsageError(f"{option}: expected a number of GB such as 8 or 8GB, got {value!r}")
+    gb = float(match["num"]) / (1024 if (match["unit"] or "g").startswith("m") else 1)
+    if not 0 < gb < float("inf"):
+        raise UsageError(f"{option}: must be a positive number of GB, got {value!r}")
+    return gb
+
+
 def vram_option(value: str | None, option: str = "--vram") -> float | str | None:
-    """A positive number of GB, or "auto" (detect this machine's GPUs)."""
+    """A positive number of GB (units GB, G, GiB, MB, MiB accepted), or "auto" (detect this machine's GPUs)."""
     if value is None:
         return None
     if value.strip().lower() == "auto":
         return "auto"
-    try:
-        gb = float(value)
-    except ValueError:
-        raise typer.BadParameter(f"expected a number of GB or 'auto', got {value!r}", param_hint=option) from None
-    if not gb > 0 or gb == float("inf"):
-        raise typer.BadParameter(f"must be a positive number of GB, got {value}", param_hint=option)
-    return gb
+    return gb_value(value, option)
 
 
 def detect_budget() -> Any:
@@ -267,19 +311,18 @@ VramOpt = Annotated[
 ]
 
 
-def quant_levels(values: list[str] | None) -> list[Any]:
-    """`--quant` values as Quant levels, in order and without repeats; a bad one is a usage error (exit 2)."""
+def quant_levels(values: list[str] | None, *, exact: bool = False) -> list[Any]:
+    """`--quant` words as Quant levels, in order and without repeats: a family (int4, 4bit, int8, gguf, q4, ...)
+    stands for all its levels, `=LEVEL` for that level only (with `exact`, a level's own name is that level only:
+    `estimate --quant int4` sizes INT4, not every 4-bit method); a bad word is a usage error (exit 2)."""
     from llmzh.schema import Quant
+    from llmzh.select import quant_family, quant_words
 
-    levels: list[Quant] = []
+    levels: list[Any] = []
     for value in values or ():
-        try:
-            level = Quant(value.strip().lower())
-        except ValueError:
-            allowed = ", ".join(q.value for q in Quant)
-            raise typer.BadParameter(
-                f"unknown level {value!r}; expected one of: {allowed}", param_hint="--quant"
-            ) from None
-        if level not in levels:
-            levels.append(level)
+        word = value.strip().lower()
+        family = quant_family("=" + word if exact and word in Quant._value2member_map_ else word)
+        if family is None:
+            raise UsageError(f"--quant: unknown level {value!r}; expected one of: {', '.join(quant_words())}")
+        levels += [q for q in Quant if q in family and q not in levels]
     return levels

@@ -9,12 +9,14 @@ import typer
 
 from llmzh.cli._common import (
     EndpointOpt,
+    LangOpt,
     MirrorOpt,
     OfflineOpt,
     TimeoutOpt,
     TokenOpt,
     app,
     hub_settings,
+    lang_of,
     reporting_errors,
     warn,
 )
@@ -33,6 +35,7 @@ def catalog_check(
             help="Catalog file (default: --catalog / LLMZH_CATALOG / the built-in one).", show_default=False
         ),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Validate a catalog file and report every problem at once (exit 1 if any).
 
@@ -40,6 +43,7 @@ def catalog_check(
     licence states commercial terms, and that each architecture block agrees with the stated parameter count
     within 10 %.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import catalog_path, check
 
@@ -66,7 +70,9 @@ Examples:
 
 @catalog_app.command("draft", epilog=DRAFT_EPILOG)
 def catalog_draft(
-    repo: Annotated[str, typer.Argument(help="Hub repo id, owner/name.", show_default=False)],
+    repo: Annotated[
+        str, typer.Argument(help="Hub repo id, owner/name, or a pasted model page URL.", show_default=False)
+    ],
     output: Annotated[
         str | None,
         typer.Option(
@@ -78,6 +84,7 @@ def catalog_draft(
     token: TokenOpt = None,
     timeout: TimeoutOpt = 10.0,
     offline: OfflineOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Write a starting catalog entry for a Hub repo, every fact with the URL it came from.
 
@@ -87,12 +94,18 @@ def catalog_draft(
     """
     from pathlib import Path
 
-    if "/" not in repo.strip("/"):
-        raise typer.BadParameter(f"{repo!r} is not a Hub repo id; give it as owner/name", param_hint="REPO")
+    lang_of(lang)
     with reporting_errors():
         from llmzh.draft import draft_yaml
         from llmzh.errors import LlmzhError, UsageError
-        from llmzh.hub import fetch_card, fetch_config
+        from llmzh.hub import check_repo_id, fetch_card, fetch_config
+        from llmzh.names import parse_name
+
+        parsed = parse_name(repo)
+        if parsed.repo is None:
+            raise UsageError(f"{repo!r} is not a Hub repo id; give it as owner/name")
+        repo = parsed.repo
+        check_repo_id(repo)
 
         settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
         card = fetch_card(repo, settings)

@@ -27,6 +27,7 @@ from llmzh.cli._common import (
     print_json,
     reporting_errors,
     stderr_console,
+    tr,
     warn,
 )
 
@@ -54,14 +55,29 @@ Examples:
 """
 
 QuantOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--quant",
         metavar="LEVEL",
-        help="Which variant of a catalog model: fp16, int8, int4, ... (default: the first the catalog lists).",
+        help="Which variant of a catalog model: fp16, int8, int4, gptq-int4, ... (default: the first the catalog "
+        "lists); one level per run.",
         show_default=False,
     ),
 ]
+
+
+def _one_quant(values: list[str] | None) -> str | None:
+    """Downloading two levels at once would double the disk check's stakes silently: one --quant per run."""
+    from llmzh.errors import UsageError
+
+    if values and len(values) > 1:
+        raise UsageError(
+            f"--quant was given {len(values)} times ({', '.join(values)}); a download takes one level",
+            hint="run llmzh download once per level",
+        )
+    return values[0] if values else None
+
+
 RevisionOpt = Annotated[
     str | None,
     typer.Option("--revision", metavar="REV", help="Branch, tag or commit (default: main).", show_default=False),
@@ -114,7 +130,7 @@ def _progress(total: int, label: str, *, enabled: bool) -> Iterator[Callable[[in
 
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, TimeRemainingColumn(), console=stderr_console()) as bar:
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(tr(label), total=total)
         yield lambda count: bar.advance(task, count)
 
 
@@ -167,7 +183,7 @@ def _fetched_lines(fetched: list[Any]) -> list[str]:
 def _write(lines: list[str]) -> None:
     from llmzh.untrusted import shown
 
-    sys.stdout.write("".join(f"{shown(line)}\n" for line in lines))
+    sys.stdout.write("".join(f"{shown(tr(line))}\n" for line in lines))
 
 
 def _tell(licence: str | None, notes: list[str]) -> None:
@@ -253,18 +269,22 @@ def download(
     For a LoRA adapter or delta weights it says which base weights are needed and how to combine them.
     Every request goes to the chosen endpoint (--endpoint, --mirror or HF_ENDPOINT); the token never leaves it.
     """
+    language = lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import load_catalog
         from llmzh.download import base_gone, check_space, license_line, lineage, make_plan, resolve, run, verify_part
         from llmzh.download import to_json as download_json
+        from llmzh.names import parse_name
         from llmzh.source import on_modelscope
 
-        chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
+        typed = parse_name(name)  # a pasted modelscope.cn page means ModelScope unless --source says otherwise
+        wanted = source or ("modelscope" if typed.source == "modelscope" else None)
+        chosen = choose_source(wanted, _settings(endpoint, mirror, token, timeout), token=token)
         settings = chosen.settings
-        language = lang_of(lang)
-        target = resolve(load_catalog(added=catalog), name, quant=quant)
-        if chosen.source == "modelscope":
-            target = on_modelscope(target, name)
+        on_ms = chosen.source == "modelscope"
+        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant), hub_rules=not on_ms)
+        if on_ms:
+            target = on_modelscope(target, typed.repo or name)
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -326,6 +346,7 @@ def verify(
     exclude: ExcludeOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
     catalog: CatalogOpt = None,
     endpoint: EndpointOpt = None,
     mirror: MirrorOpt = None,
@@ -337,16 +358,21 @@ def verify(
 
     Lists each file that differs or is missing, and exits 1 if any does.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import load_catalog
         from llmzh.download import plan_verify, resolve, verification_json, verify_part
+        from llmzh.names import parse_name
         from llmzh.source import on_modelscope
 
-        chosen = choose_source(source, _settings(endpoint, mirror, token, timeout), token=token)
+        typed = parse_name(name)  # a pasted modelscope.cn page means ModelScope unless --source says otherwise
+        wanted = source or ("modelscope" if typed.source == "modelscope" else None)
+        chosen = choose_source(wanted, _settings(endpoint, mirror, token, timeout), token=token)
         settings = chosen.settings
-        target = resolve(load_catalog(added=catalog), name, quant=quant)
-        if chosen.source == "modelscope":
-            target = on_modelscope(target, name)
+        on_ms = chosen.source == "modelscope"
+        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant), hub_rules=not on_ms)
+        if on_ms:
+            target = on_modelscope(target, typed.repo or name)
         part = plan_verify(
             target,
             settings,

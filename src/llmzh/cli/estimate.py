@@ -27,6 +27,7 @@ from llmzh.cli._common import (
     print_json,
     quant_levels,
     reporting_errors,
+    tr,
     vram_option,
     warn,
 )
@@ -82,7 +83,12 @@ def _gb(n: int) -> str:
 
 @app.command(epilog=ESTIMATE_EPILOG)
 def estimate(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="A catalog model or variant id, or a Hub repo id.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="A catalog model or variant (id or name), a Hub repo id or a pasted model page URL."
+        ),
+    ],
     quant: Annotated[
         list[str] | None,
         typer.Option(
@@ -189,14 +195,18 @@ def estimate(
         raise typer.BadParameter(
             f"the prompt ({prompt}) cannot be longer than the context ({ctx})", param_hint="--prompt"
         )
-    vram_choice = vram_option(vram)
+    language = lang_of(lang)
     with reporting_errors():
-        levels = quant_levels(quant)
+        vram_choice = vram_option(vram)
+        levels = quant_levels(quant, exact=True)
         target = _target(name, catalog, endpoint, mirror, token, timeout, offline, source)
         limit = vram_choice if isinstance(vram_choice, float) else None
+        in_ram = False
         if vram_choice == "auto":
-            limit = detect_budget().vram_gb
-        language = lang_of(lang)
+            found = detect_budget()
+            limit = found.vram_gb
+            if limit is None:  # no GPU: what fits is judged against the RAM that is free, as list and recommend do
+                limit, in_ram = found.ram_gb, True
         if finetune is not None:
             _finetune(target, finetune.value, levels, seq, batch, limit, as_json, language)
             return
@@ -214,7 +224,19 @@ def estimate(
         for line in _notes(target.arch, language):
             warn(line)
         kv = kv_cache.value if kv_cache else "model"
-        _inference(target, levels or list(target.levels), ctx, prompt, batch, runtime, kv, limit, as_json, language)
+        inference_table(
+            target,
+            levels or list(target.levels),
+            ctx,
+            prompt,
+            batch,
+            runtime,
+            kv,
+            limit,
+            as_json,
+            language,
+            in_ram=in_ram,
+        )
 
 
 def _notes(arch: Any, lang: Any) -> list[str]:
@@ -348,23 +370,21 @@ def _target(
     source: str | None = None,
 ) -> Any:
     """A catalog model (its config facts), or else a Hub repo (its config.json, fetched through the hub module)."""
-    from llmzh.catalog import entries_of, find, load_catalog
-    from llmzh.errors import LlmzhError, NotFoundError, UsageError
+    from llmzh.catalog import entries_of, load_catalog, lookup
+    from llmzh.errors import LlmzhError, UsageError
     from llmzh.fit import catalog_target, hub_target, model_arch
 
     cat = load_catalog(added=catalog)
-    try:
-        match = find(cat, name)
-    except NotFoundError:
-        if "/" not in name:
-            raise
-        found = next((m for m in _repo_matches(cat, name)), None)
-        if found is None:
-            from llmzh.source import fetch_config as source_config
+    found = lookup(cat, name)
+    match = found.match
+    if match is None:
+        from llmzh.source import fetch_config as source_config
 
-            settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
-            return hub_target(name, source_config(name, choose_source(source, settings, token=token).settings))
-        match = found
+        wanted = found.name.repo or name
+        # A pasted ModelScope page means ModelScope, unless --source says otherwise.
+        wanted_source = source or ("modelscope" if found.name.source == "modelscope" else None)
+        settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
+        return hub_target(wanted, source_config(wanted, choose_source(wanted_source, settings, token=token).settings))
     if match.model is None:
         models = match.project.models
         if len(models) > 1:
@@ -384,15 +404,7 @@ def _target(
     return catalog_target(entries, match.id, arch)
 
 
-def _repo_matches(cat: Any, repo: str) -> Any:
-    from llmzh.catalog import Match
-
-    for entry in cat.entries():
-        if repo.lower() in (r.lower() for r in (entry.variant.repo or "", *entry.variant.also_at) if r):
-            yield Match("variant", entry.project, entry.model, entry.variant)
-
-
-def _inference(
+def inference_table(
     target: Any,
     levels: list[Any],
     ctx: int,
@@ -403,7 +415,10 @@ def _inference(
     limit: float | None,
     as_json: bool,
     lang: Any,
+    *,
+    in_ram: bool = False,
 ) -> None:
+    """Estimate each level and print the table (or JSON rows); with `limit`, a column says whether each fits."""
     from llmzh.errors import LlmzhError
     from llmzh.estimate import count_params, estimate_inference
 
@@ -458,14 +473,27 @@ def _inference(
     from llmzh.render import num
     from llmzh.table import Column, render, terminal_width, use_colour
 
-    keys = ["quant", "runtime", "est_weights", "est_kv", "est_act", "est_overhead", "est_total", "est_published"]
-    columns = [Column(t(k, lang), "left" if k in ("quant", "runtime") else "right") for k in keys]
+    # Which parts go first on a narrow terminal: the level, the total and the verdict always stay.
+    keys = {
+        "quant": 0,
+        "runtime": 3,
+        "est_weights": 2,
+        "est_kv": 4,
+        "est_act": 5,
+        "est_overhead": 5,
+        "est_total": 0,
+        "est_published": 1,
+    }
+    columns = [
+        Column(t(k, lang), "left" if k in ("quant", "runtime") else "right", priority=p) for k, p in keys.items()
+    ]
     if limit is not None:
-        columns.append(Column(t("est_fits", lang).format(gb=num(round(limit, 1)))))
+        columns.append(Column(t("est_fits_ram" if in_ram else "est_fits", lang).format(gb=num(round(limit, 1)))))
     cells: list[list[str]] = []
+    failed: list[str] = []
     for row in rows:
         if "error" in row:
-            cells.append([row["quant"], "—", row["error"], *[""] * (len(columns) - 3)])
+            failed.append(f"{row['quant']}: {tr(row['error'])}")
             continue
         published = "—"
         if row["published_gb"] is not None:
@@ -491,6 +519,7 @@ def _inference(
         batch=batch,
     )
     sys.stdout.write(render(columns, cells, width=terminal_width(), colour=use_colour(sys.stdout), title=title))
+    sys.stdout.write("".join(f"  ✘ {line}\n" for line in failed))
 
 
 def _finetune(

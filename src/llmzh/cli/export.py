@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from llmzh.cli._common import CatalogOpt, LangOpt, app, reporting_errors, warn
+from llmzh.cli._common import CatalogOpt, LangOpt, app, explicit_lang, lang_of, reporting_errors, warn
 
 
 class ExportFormat(StrEnum):
@@ -41,6 +41,7 @@ def export(
 
     Markdown defaults to Chinese, like the founding document; --lang en writes English.
     """
+    lang_of(lang)
     with reporting_errors():
         from llmzh.catalog import load_catalog
 
@@ -48,7 +49,7 @@ def export(
         if output_format is ExportFormat.md:
             from llmzh.markdown import catalog_markdown
 
-            document = catalog_markdown(cat, lang.value if lang is not None else "zh")
+            document = catalog_markdown(cat, explicit_lang() or "zh")
         else:
             import json
 

@@ -42,6 +42,7 @@ class OutputFormat(StrEnum):
 
 
 class SortChoice(StrEnum):
+    best = "best"
     vram = "vram"
     name = "name"
     params = "params"
@@ -57,12 +58,13 @@ LIVE_SORTS = (SortChoice.downloads, SortChoice.likes, SortChoice.size)
 LIST_EPILOG = """\
 Examples:
 
-* `llmzh list --vram 6` — what runs on a 6 GB card (inference)
+* `llmzh list --vram 6` — what runs on a 6 GB card (inference), the most capable first
+* `llmzh list --vram 8GB --all-levels` — every level that fits, not only each model's best
 * `llmzh list --vram auto` — what runs on this machine's GPU (or CPU, if it has none)
 * `llmzh list --vram 8 --ctx 8192` — what fits 8 GB with an 8K-token context (≈ marks estimates)
 * `llmzh list --vram 8 --finetune` — what can be fine-tuned (parameter-efficient) on 8 GB
 * `llmzh list --cpu --ram 16` — CPU inference within 16 GB of RAM
-* `llmzh list --quant int4 --commercial` — INT4 variants you may use commercially
+* `llmzh list --quant int4 --commercial` — 4-bit variants (INT4, GPTQ, AWQ, NF4, Q4) you may use commercially
 * `llmzh list --search 医学` / `--base llama` — by name, description or base model
 * `llmzh list --json` — machine-readable rows (fields documented in the README)
 * `llmzh list --format md` — the founding document's overview table
@@ -77,7 +79,7 @@ def list_(
         bool, typer.Option("--finetune", help="Apply --vram to parameter-efficient fine-tuning instead.")
     ] = False,
     ram: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--ram", metavar="GB", help="System RAM in GB: list what fits for CPU inference.", show_default=False
         ),
@@ -98,7 +100,8 @@ def list_(
         typer.Option(
             "--quant",
             metavar="LEVEL",
-            help="Quantization level (repeatable): fp16, int8, int4, gptq-int4, q4_k_m, ...",
+            help="Quantization (repeatable): a family (int4 = 4bit, int8 = 8bit, gguf, q4, gptq, ...) or an exact "
+            "level (gptq-int4, q4_k_m, ...; =int4 for ChatGLM's own INT4 only).",
             show_default=False,
         ),
     ] = None,
@@ -125,8 +128,18 @@ def list_(
         typer.Option("--search", metavar="TEXT", help="Search zh/en names and descriptions.", show_default=False),
     ] = None,
     sort: Annotated[
-        SortChoice, typer.Option("--sort", help="Sort order (downloads, likes and size imply --live).")
-    ] = SortChoice.vram,
+        SortChoice | None,
+        typer.Option(
+            "--sort",
+            help="Sort order (default: the table puts the most capable model first, --json sorts by vram); "
+            "downloads, likes and size imply --live.",
+            show_default=False,
+        ),
+    ] = None,
+    all_levels: Annotated[
+        bool,
+        typer.Option("--all-levels", help="Every level of each model in the table, not only the best that fits."),
+    ] = False,
     include_unknown: Annotated[
         bool, typer.Option("--include-unknown", help="Also list, separately, variants whose figure is unknown.")
     ] = False,
@@ -145,31 +158,34 @@ def list_(
     strict: StrictOpt = False,
     source: SourceOpt = None,
 ) -> None:
-    """List catalog variants, one row per precision/quantization, filtered by what your hardware holds.
+    """List the models that fit your hardware: the most capable first, each at its best level that fits.
 
+    --all-levels shows every precision/quantization of each model; --json always has one object per variant.
     A variant whose memory figure is unknown is never shown as fitting.
     """
-    vram_choice = vram_option(vram)
-    positive_gb(ram, "--ram")
-    if cpu and vram_choice is not None:
-        raise typer.BadParameter("--cpu lists CPU inference; use --ram GB with it, not --vram", param_hint="--cpu")
+    language = lang_of(lang)
     with reporting_errors():
+        from llmzh.errors import UsageError
+
+        vram_choice = vram_option(vram)
+        ram_gb = positive_gb(ram, "--ram")
+        if cpu and vram_choice is not None:
+            raise UsageError("--cpu lists CPU inference; use --ram GB with it, not --vram")
         vram_gb = vram_choice if isinstance(vram_choice, float) else None
         if vram_choice == "auto":
             found = detect_budget()
             vram_gb = found.vram_gb
             if vram_gb is None:  # no GPU: CPU fits within the RAM that is free
-                cpu, ram = True, ram or round(found.ram_gb, 1)
+                cpu, ram_gb = True, ram_gb or round(found.ram_gb, 1)
         from llmzh.catalog import load_catalog, repo_index
         from llmzh.select import Filters, select, sort_rows
 
         levels = quant_levels(quant)
-        language = lang_of(lang)
         cat = load_catalog(added=catalog)
         filters = Filters(
             vram_gb=vram_gb,
             finetune=finetune,
-            ram_gb=ram,
+            ram_gb=ram_gb,
             cpu=cpu,
             quants=frozenset(levels),
             license=license_,
@@ -181,7 +197,7 @@ def list_(
         from llmzh.fit import default_estimator
 
         selection = select(cat, filters, estimator=default_estimator(cat, ctx))
-        repos = repo_index(cat)
+        repos = hub_repos = repo_index(cat)  # `repos`: where live figures are asked (ModelScope's ids with it)
         infos: dict[str, Any] | None = None
         live_source: dict[str, str] = {}
         if live or sort in LIVE_SORTS:
@@ -200,16 +216,30 @@ def list_(
                 warn(f"live figures: ModelScope ({chosen.settings.shown_endpoint})")
             live_source = {"live_source": chosen.source}
             infos = _live(selection, repos, chosen.settings, strict)
-        cpu_listing = cpu or (ram is not None and vram_gb is None)
-        rows = sort_rows(selection.rows, sort.value, finetune=finetune, ram=cpu_listing, live=_live_value(infos, repos))
-        unknown = sort_rows(selection.unknown, "name") if include_unknown else []
+        cpu_listing = cpu or (ram_gb is not None and vram_gb is None)
         fmt_ = OutputFormat.json if as_json else output
+        table = fmt_ is OutputFormat.table
+        order = sort or (SortChoice.best if table else SortChoice.vram)
+        rows = selection.rows
+        if table and not all_levels:
+            from llmzh.recommend import best_levels
+
+            rows = tuple(best_levels(rows, finetune=finetune, ram=cpu_listing))
+        if order is SortChoice.best:
+            from llmzh.recommend import by_capability
+
+            rows = tuple(by_capability(rows, cat))
+        else:
+            live_value = _live_value(infos, repos)
+            key: Any = order.value  # every SortChoice but best is a select.SortKey
+            rows = tuple(sort_rows(rows, key, finetune=finetune, ram=cpu_listing, live=live_value))
+        unknown = sort_rows(selection.unknown, "name") if include_unknown else []
         if fmt_ is OutputFormat.json:
             from llmzh.render import live_json, row_json
 
             print_json(
                 [
-                    row_json(r, repos[r.id])
+                    row_json(r, hub_repos[r.id])
                     | (live_json(infos.get(repos[r.id] or "")) | live_source if infos is not None else {})
                     for r in [*rows, *unknown]
                 ]
@@ -231,6 +261,7 @@ def list_(
                 "colour": colour,
                 "live": infos,
                 "repos": repos,
+                "ram_listing": cpu_listing,
             }
             if rows:
                 sys.stdout.write(list_table(rows, language, **table_options))
@@ -249,11 +280,12 @@ def _live(selection: Any, repos: dict[str, str | None], settings: Any, strict: b
     from llmzh.hub import failure_summary, fetch_infos, require_ok
 
     wanted = [repos[r.id] for r in (*selection.rows, *selection.unknown) if repos[r.id]]
-    fetch = modelscope.fetch_infos if isinstance(settings, modelscope.MsSettings) else fetch_infos
-    infos = fetch([r for r in wanted if r], settings)
+    on_modelscope = isinstance(settings, modelscope.MsSettings)
+    source = modelscope.SOURCE if on_modelscope else "hf"
+    infos = (modelscope.fetch_infos if on_modelscope else fetch_infos)([r for r in wanted if r], settings)
     if strict:
-        require_ok(infos.values())
-    summary = failure_summary(infos.values())
+        require_ok(infos.values(), source=source)
+    summary = failure_summary(infos.values(), source=source)
     if summary is not None:
         warn(summary + "; cells it could not fill show —")
     return infos

@@ -65,7 +65,7 @@ Examples:
 def recommend(
     vram: VramOpt = "auto",
     ram: Annotated[
-        float | None,
+        str | None,
         typer.Option("--ram", metavar="GB", help="Judge CPU fits within this much RAM instead.", show_default=False),
     ] = None,
     ctx: Annotated[int, typer.Option("--ctx", metavar="TOKENS", min=1, help="Context to fit (prompt + reply).")] = 4096,
@@ -100,16 +100,17 @@ def recommend(
     Each model appears once, at the highest-precision level that fits; a fit with little headroom is marked.
     Memory is the published figure where one holds for the context, else the estimate (≈).
     """
-    positive_gb(ram, "--ram")
-    vram_choice = None if ram is not None and vram == "auto" else vram_option(vram)
+    language = lang_of(lang)
     with reporting_errors():
+        ram_given = positive_gb(ram, "--ram")
+        vram_choice = None if ram_given is not None and vram == "auto" else vram_option(vram)
         from llmzh.catalog import load_catalog, repo_index
         from llmzh.fit import default_estimator
-        from llmzh.recommend import pick_json
+        from llmzh.recommend import passes, pick_json
         from llmzh.recommend import recommend as rank
 
         vram_gb = vram_choice if isinstance(vram_choice, float) else None
-        ram_gb = ram
+        ram_gb = ram_given
         if vram_choice == "auto":
             found = detect_budget()
             vram_gb = found.vram_gb
@@ -123,18 +124,24 @@ def recommend(
             from llmzh.errors import UsageError
 
             raise UsageError(f"--runtime {serve.value} ranks GPU fits", hint="give --vram GB (or run on a GPU)")
-        picks = rank(
-            cat,
-            vram_gb=vram_gb,
-            ram_gb=ram_gb,
-            ctx=ctx,
-            estimator=default_estimator(cat, ctx),
-            task=task.value if task else None,
-            commercial=commercial,
-            downloads=downloads,
-            need_of=_need_of(serve.value, ctx, vram_gb) if serve is not None and vram_gb is not None else None,
-        )[:limit]
-        language = lang_of(lang)
+        estimator = default_estimator(cat, ctx)
+        task_name = task.value if task else None
+        need_of = _need_of(serve.value, ctx, vram_gb) if serve is not None and vram_gb is not None else None
+
+        def ranked(*, task: str | None, commercial: bool) -> list[Any]:
+            return rank(
+                cat,
+                vram_gb=vram_gb,
+                ram_gb=ram_gb,
+                ctx=ctx,
+                estimator=estimator,
+                task=task,
+                commercial=commercial,
+                downloads=downloads,
+                need_of=need_of,
+            )
+
+        picks = ranked(task=task_name, commercial=commercial)[:limit]
         run = _commands(picks, runtime.value if runtime else None, ctx, vram_gb)
         if as_json:
             from llmzh.render import pick_reason
@@ -149,7 +156,18 @@ def recommend(
             _print(picks, language, run)
         if not picks:
             what = f"{vram_gb:.1f} GB of GPU memory" if vram_gb is not None else f"{ram_gb or 0:.1f} GB of RAM"
-            warn(f"No model in the catalog fits {what} at a {ctx}-token context with these filters.")
+            filters = " ".join([f"--task {task_name}"] * bool(task_name) + ["--commercial"] * commercial)
+            if not filters:
+                warn(f"No model in the catalog fits {what} at a {ctx}-token context.")
+            elif not any(passes(e, task=task_name, commercial=commercial) for e in cat.entries()):
+                warn(f"No model in the catalog passes {filters}, whatever the memory.")
+            elif ranked(task=None, commercial=False):
+                warn(
+                    f"Models fit {what} at a {ctx}-token context, but none of those that pass {filters} "
+                    "(their memory is larger or unknown)."
+                )
+            else:
+                warn(f"No model in the catalog fits {what} at a {ctx}-token context, even without {filters}.")
 
 
 def _need_of(runtime: str, ctx: int, vram_gb: float) -> Any:
@@ -225,17 +243,21 @@ def _downloads(
 
 
 def _print(picks: list[Any], lang: Any, run: dict[str, dict[str, str]]) -> None:
-    """Each pick on two lines, id then reason, so long Chinese reasons are never cut; then its one-line commands."""
+    """Each pick: its id, the reason wrapped to the terminal (never cut; the id is whole), its one-line commands."""
     from llmzh.render import pick_reason
-    from llmzh.table import use_colour
+    from llmzh.table import terminal_width, use_colour, wrap
 
     bold, reset = ("\x1b[1m", "\x1b[0m") if use_colour(sys.stdout) else ("", "")
     width = len(str(len(picks)))
+    indent = " " * (width + 2)
+    columns = terminal_width()
     lines = []
     for i, pick in enumerate(picks, 1):
         lines.append(f"{i:>{width}}. {bold}{pick.entry.variant.id}{reset}")
-        lines.append(f"{' ' * (width + 2)}{pick_reason(pick, lang)}")
+        reason = pick_reason(pick, lang)
+        parts = wrap(reason, columns - len(indent)) if columns else [reason]
+        lines += [f"{indent}{part}" for part in parts]
         for command in run[pick.entry.variant.id].values():
             if "\n" not in command:
-                lines.append(f"{' ' * (width + 2)}$ {command}")
+                lines.append(f"{indent}$ {command}")  # a command to copy: whole, on its own line
     sys.stdout.write("\n".join(lines) + "\n")

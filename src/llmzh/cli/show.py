@@ -27,6 +27,7 @@ from llmzh.cli._common import (
     print_json,
     reporting_errors,
     stdout_console,
+    tr,
     vram_option,
     warn,
 )
@@ -37,7 +38,9 @@ Examples:
 * `llmzh show chatglm-6b` — the whole project card
 * `llmzh show chinese-vicuna-7b` — one model (a LoRA adapter: which base weights it needs)
 * `llmzh show chatglm-6b-int4 --lang en`
-* `llmzh show 百川2` — Chinese names work too
+* `llmzh show 通义千问` — Chinese names work too (a family name lists its projects)
+* `llmzh show https://huggingface.co/Qwen/Qwen2.5-7B-Instruct` — a pasted model page
+* `llmzh show Qwen/Qwen2.5-Math-7B` — a repo the catalog lacks: live Hub figures and an estimate
 * `llmzh show qwen2.5 --json` — the whole catalog record with sources (no network)
 * `llmzh show chatglm-6b --offline` — Hub figures from the cache only
 * `HF_ENDPOINT=https://hf-mirror.com llmzh show qwen2.5-7b-instruct` — through a mirror
@@ -51,7 +54,11 @@ RUN_CTX = 4096  # context the printed commands are sized for when --ctx is not g
 @app.command(epilog=SHOW_EPILOG)
 def show(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="A project, model or variant id (case-insensitive) or a Chinese name.")
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="An id, a Chinese or English name or part of one, a Hub repo id, or a pasted model page URL.",
+        ),
     ],
     as_json: JsonOpt = False,
     lang: LangOpt = None,
@@ -74,13 +81,27 @@ def show(
     Live figures for each Hub repo (downloads, likes, size, status) follow the card; they are cached for 24 h.
     If the Hub cannot be reached the card is still shown, with one line on stderr (exit 1 only with --strict).
     """
-    vram_choice = vram_option(vram)
+    language = lang_of(lang)
     with reporting_errors():
-        from llmzh.catalog import find, load_catalog, repo_index
+        vram_choice = vram_option(vram)
+        from llmzh.catalog import Ambiguous, load_catalog, lookup, repo_index
         from llmzh.select import make_row
 
         cat = load_catalog(added=catalog)
-        match = find(cat, name)
+        try:
+            found = lookup(cat, name)
+        except Ambiguous as many:
+            if not many.family:
+                raise
+            _print_candidates(many, language, as_json=as_json)
+            return
+        settings = hub_settings(
+            endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
+        )
+        match = found.match
+        if match is None:
+            _print_repo(found.name.repo or "", settings, language, as_json=as_json, strict=strict)
+            return
         vram_gb = detect_budget().vram_gb if vram_choice == "auto" else vram_choice
         project_entries = [e for e in cat.entries() if e.project.id == match.project.id]
         run = _run_commands(project_entries, vram_gb if isinstance(vram_gb, float) else None, ctx)
@@ -95,10 +116,6 @@ def show(
             return
         from llmzh.cards import card
 
-        settings = hub_settings(
-            endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline, refresh=refresh
-        )
-        language = lang_of(lang)
         repos = repo_index(cat)
         from llmzh.fit import default_estimator
 
@@ -106,8 +123,10 @@ def show(
         entries = [e for e in cat.entries() if e.project.id == match.project.id]
         rows = {e.variant.id: make_row(e) for e in entries}
         estimates = {e.variant.id: estimator(e, "inference") for e in entries}
+        from llmzh.table import terminal_width
+
         console = stdout_console()
-        console.print(card(match, rows, language, repos, estimates))
+        console.print(card(match, rows, language, repos, estimates, terminal_width()))
         _print_run(console, match, project_entries, run, ctx, vram_gb, language)
         chosen = choose_source(source, settings, token=token, refresh=refresh)
         if chosen.source == "modelscope":
@@ -160,6 +179,60 @@ def _print_run(console: Any, match: Any, entries: Any, run: Any, ctx: int, vram_
                 console.print(Text(f"      {line}"), soft_wrap=True)
 
 
+def _print_candidates(many: Any, lang: Any, *, as_json: bool) -> None:
+    """A name that covers several records (a family name such as 通义千问): each candidate on one line."""
+    import sys
+
+    from llmzh.render import candidates_table, match_json
+    from llmzh.table import terminal_width
+
+    if as_json:
+        print_json([match_json(m) for m in many.candidates])
+        return
+    sys.stdout.write(candidates_table(many.candidates, lang, width=terminal_width()))
+    warn(f"{many.name!r} matches {len(many.candidates)} catalog entries; `llmzh show ID` shows one card")
+
+
+def _print_repo(repo: str, settings: Any, lang: Any, *, as_json: bool, strict: bool) -> None:
+    """A Hub repo the catalog lacks: its live Hub figures, then an estimate from its config.json."""
+    from rich.text import Text
+
+    from llmzh.cards import hub_table
+    from llmzh.errors import LlmzhError
+    from llmzh.hub import check_repo_id, failure_summary, fetch_config, fetch_infos, require_ok
+    from llmzh.i18n import t
+
+    check_repo_id(repo)
+    infos = fetch_infos([repo], settings)
+    if strict:
+        require_ok(infos.values())
+    info = infos[repo]
+    if info.status == "gone":
+        raise LlmzhError(f"{repo} is not in the catalog, and the Hub has no such repo", hint="check the spelling")
+    if as_json:
+        from llmzh.render import live_json
+
+        print_json({"repo": repo, "in_catalog": False} | live_json(info))
+        return
+    console = stdout_console()
+    warn(f"{repo} is not in the catalog: live Hub figures and an estimate from its config.json")
+    console.print(Text(f"{t('hub', lang)}  ({settings.endpoint})", style="bold cyan"))
+    console.print(hub_table([info], {}, lang, console.width))
+    summary = failure_summary(infos.values())
+    if summary is not None:
+        warn(summary)
+        return
+    from llmzh.cli.estimate import inference_table
+    from llmzh.fit import hub_target
+
+    try:
+        target = hub_target(repo, fetch_config(repo, settings))
+    except LlmzhError as error:
+        warn(f"no estimate: {error.message}")
+        return
+    inference_table(target, list(target.levels), 2048, None, 1, None, "model", None, False, lang)
+
+
 def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, lang: Any, *, strict: bool) -> None:
     """The live Hub table after the card, the disagreements it reveals, and one stderr line if anything failed."""
     from rich.text import Text
@@ -172,6 +245,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     from llmzh.i18n import t
 
     on_modelscope = isinstance(settings, modelscope.MsSettings)
+    source = modelscope.SOURCE if on_modelscope else "hf"
 
     entries = entries_of(cat, match)
     roles: dict[str, str] = {}
@@ -188,9 +262,7 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     title = t("modelscope_live", lang) if on_modelscope else t("hub", lang)
     console.print(Text(f"\n{title}  ({settings.shown_endpoint})", style="bold cyan"))
     labels = {r: v for r, v in roles.items() if v}
-    console.print(
-        hub_table([infos[r] for r in roles], labels, lang, source=modelscope.SOURCE if on_modelscope else "hf")
-    )
+    console.print(hub_table([infos[r] for r in roles], labels, lang, console.width, source=source))
     # The catalog's facts are the Hugging Face repos'; ModelScope's copies are not compared with them.
     notes = [
         n
@@ -206,9 +278,9 @@ def _print_hub(console: Any, cat: Any, match: Any, repos: Any, settings: Any, la
     if notes:
         console.print(Text(t("hub_notes", lang), style="bold yellow"))
         for note in dict.fromkeys(notes):
-            console.print(Text(f"  ! {note}", style="yellow"))
-    summary = failure_summary(infos.values())
+            console.print(Text(f"  ! {tr(note)}", style="yellow"))
+    summary = failure_summary(infos.values(), source=source)
     if summary is not None:
         if strict:
-            require_ok(infos.values())
+            require_ok(infos.values(), source=source)
         warn(summary)

@@ -38,15 +38,18 @@ def default_ctx(vram_bytes: int | None, version: OllamaVersion = CURRENT) -> int
     return 32768 if vram_bytes < 48 * GiB else 262144
 
 
-def context_override(arch: Arch, quant: Quant, *, ctx: int, vram_bytes: int | None) -> int | None:
+def context_override(
+    arch: Arch, quant: Quant, *, ctx: int, vram_bytes: int | None, kv_type: llamacpp.KvType = "f16"
+) -> int | None:
     """The OLLAMA_CONTEXT_LENGTH to set, or None to keep Ollama's default: ``ctx`` when the default is too small
-    for it, or when the default is larger and its KV cache would push layers off the GPU."""
+    for it, or when the default is larger and its KV cache would push layers off the GPU. ``kv_type``: the
+    OLLAMA_KV_CACHE_TYPE the command sets (a q8_0 / q4_0 cache lets the default context stay on the card)."""
     default = default_ctx(vram_bytes)
     if ctx > default:
         return ctx
     if ctx < default and vram_bytes is not None:
-        at_default = llamacpp.plan(arch, quant, ctx=default, vram_bytes=vram_bytes).gpu_layers
-        if at_default < llamacpp.plan(arch, quant, ctx=ctx, vram_bytes=vram_bytes).gpu_layers:
+        at_default = llamacpp.plan(arch, quant, ctx=default, vram_bytes=vram_bytes, kv_type=kv_type).gpu_layers
+        if at_default < llamacpp.plan(arch, quant, ctx=ctx, vram_bytes=vram_bytes, kv_type=kv_type).gpu_layers:
             return ctx
     return None
 

@@ -132,7 +132,7 @@ def gguf_row(
     cmds = {}
     if repo:
         cmds["llama.cpp"] = commands.llama_server(repo, quant, ctx=n, gpu_layers=p.gpu_layers, kv_type=kv_cache)
-        override = ollama.context_override(arch, quant, ctx=n, vram_bytes=vram_bytes)
+        override = ollama.context_override(arch, quant, ctx=n, vram_bytes=vram_bytes, kv_type=kv_cache)
         cmds["ollama"] = commands.ollama_run(
             ollama.hf_tag(repo, quant.value), context_length=override, kv_type=kv_cache
         )

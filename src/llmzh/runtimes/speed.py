@@ -8,7 +8,8 @@ partial offload the layers left in RAM are read by the CPU at the RAM bandwidth:
                       + RAM bytes / (BANDWIDTH_EFFICIENCY x RAM bandwidth) + layers x LAYER_OVERHEAD_S
 
 Prefill runs 2 FLOPs per active parameter per prompt token at FLOPS_EFFICIENCY of the card's dense FP16 tensor
-throughput (not benchmarked: no public table gives prefill alone).
+throughput. FLOPS_EFFICIENCY was set, not fitted; bench/speed_accuracy.py reports it against llama-bench's pp512
+(prompt processing) results, every row held out.
 
 BANDWIDTH_EFFICIENCY and LAYER_OVERHEAD_S were fitted (least squares on seconds per token) to the five BF16 rows of
 QwenLM's Qwen2.5 vLLM speed benchmark at a 1-token prompt (A100 80GB, vLLM 0.6.3, 0.5B-14B:
@@ -73,7 +74,11 @@ def decode_tps(
 
 def prefill_tps(arch: Arch, tflops: float | None) -> float | None:
     """Prompt tokens per second at FLOPS_EFFICIENCY of the card's dense FP16 throughput."""
+    return prefill_tps_of(active_params(arch), tflops)
+
+
+def prefill_tps_of(params: float, tflops: float | None) -> float | None:
+    """Prompt tokens per second of a model running ``params`` parameters per token (2 FLOPs each)."""
     if tflops is None:
         return None
-    flops_per_token = 2 * active_params(arch)
-    return FLOPS_EFFICIENCY * tflops * 1e12 / flops_per_token
+    return FLOPS_EFFICIENCY * tflops * 1e12 / (2 * params)

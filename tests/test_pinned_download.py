@@ -1,0 +1,193 @@
+"""download and verify through the real client against the fake Hub: what the user sees when the repo moves on,
+the disk is elsewhere, the server ignores Range, a partial file is odd, or file GETs fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakehub import FakeHub, SleepRecorder
+from test_download import MB, dl, gets, partial_of, payload, sha256_of, snapshot, verify
+
+from llmzh import download as download_mod
+from llmzh import hub
+from llmzh.render import human_bytes
+
+WEIGHTS = "pytorch_model.bin"
+REPO = "demo/glm-demo"
+
+
+@pytest.fixture
+def glm(fakehub: FakeHub) -> FakeHub:
+    fakehub.add_repo(REPO, {"config.json": b'{"a": 1}', WEIGHTS: payload(3 * MB, "fp16")})
+    fakehub.add_repo("demo/glm-demo-int4", {"config.json": b"{}", "model.safetensors": payload(MB, "int4")})
+    return fakehub
+
+
+def test_verify_checks_the_commit_that_was_downloaded_after_the_repo_moved_on(glm: FakeHub) -> None:
+    assert dl("glm-demo", "--quiet").exit_code == 0
+    downloaded = glm.repo(REPO).refs["main"]
+    moved = glm.commit(REPO, {WEIGHTS: payload(3 * MB, "retrained")})
+    assert moved != downloaded
+    result = verify("glm-demo", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["commit"] == downloaded and report["ok"] is True
+    (weights,) = [f for f in report["files"] if f["path"] == WEIGHTS]
+    assert weights["expected"] == glm.repo(REPO).commits[downloaded][WEIGHTS].sha256
+    assert weights["expected"] != glm.repo(REPO).commits[moved][WEIGHTS].sha256
+    api = [r.path for r in glm.requests_matching("GET", "/api/models/*")]
+    assert api[-1].startswith(f"/api/models/{REPO}/revision/{downloaded}")  # listed at that commit, not main
+
+
+def test_the_disk_check_is_about_the_local_dir(glm: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Path] = []
+
+    def free_space(path: Path) -> int:
+        asked.append(path)
+        return 2 * MB
+
+    monkeypatch.setattr(download_mod, "free_space", free_space)
+    target = tmp_path / "disk" / "glm"
+    result = dl("glm-demo", "--local-dir", str(target))
+    assert result.exit_code == 1
+    assert asked == [target]
+    assert (
+        result.stderr.splitlines()[0] == f"Error: not enough disk space in {target}: 3 MB still to download, 2 MB free"
+    )
+    assert not target.exists() and glm.transfers == []
+    result = dl("glm-demo", "--local-dir", str(target), "--dry-run", "--json")
+    plan = json.loads(result.stdout)
+    assert (plan["destination"], plan["free_bytes"], plan["missing_bytes"], plan["fits"]) == (
+        str(target),
+        2 * MB,
+        3 * MB + len(b'{"a": 1}'),
+        False,
+    )
+
+
+def test_the_plan_fits_when_free_space_equals_what_is_missing(glm: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = 3 * MB + len(b'{"a": 1}')
+    monkeypatch.setattr(download_mod, "free_space", lambda path: missing)
+    plan = json.loads(dl("glm-demo", "--dry-run", "--json").stdout)
+    assert (plan["missing_bytes"], plan["fits"]) == (missing, True)
+    monkeypatch.setattr(download_mod, "free_space", lambda path: missing - 1)
+    assert json.loads(dl("glm-demo", "--dry-run", "--json").stdout)["fits"] is False
+
+
+def test_resume_when_the_server_ignores_range(glm: FakeHub) -> None:
+    data = glm.file_bytes(REPO, WEIGHTS)
+    partial = partial_of(glm, REPO, WEIGHTS)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(data[: 2 * MB])
+    glm.support_range = False  # answers 200 with the whole body
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    (transfer,) = gets(glm, WEIGHTS)
+    assert (transfer.range, transfer.status, transfer.sent) == (f"bytes={2 * MB}-", 200, 3 * MB)
+    assert sha256_of(snapshot(glm, REPO) / WEIGHTS) == glm.file_sha256(REPO, WEIGHTS)  # not 2 MB + 3 MB
+    assert not partial.exists()
+
+
+def test_an_oversized_partial_is_discarded(glm: FakeHub) -> None:
+    partial = partial_of(glm, REPO, WEIGHTS)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(glm.file_bytes(REPO, WEIGHTS) + b"extra")
+    result = dl("glm-demo", "--dry-run")
+    assert f"       3 MB  {WEIGHTS} ({human_bytes(3 * MB + 5)} kept)" in result.stdout
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    (transfer,) = gets(glm, WEIGHTS)
+    assert (transfer.range, transfer.sent) == (None, 3 * MB)  # from zero
+    assert sha256_of(snapshot(glm, REPO) / WEIGHTS) == glm.file_sha256(REPO, WEIGHTS)
+
+
+def test_a_complete_partial_is_checked_and_moved_into_place(glm: FakeHub) -> None:
+    partial = partial_of(glm, REPO, WEIGHTS)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(glm.file_bytes(REPO, WEIGHTS))
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert sum(t.sent for t in gets(glm, WEIGHTS)) == 0  # nothing sent again
+    assert sha256_of(snapshot(glm, REPO) / WEIGHTS) == glm.file_sha256(REPO, WEIGHTS)
+
+
+def test_a_complete_partial_with_other_content_is_fetched_again(glm: FakeHub) -> None:
+    partial = partial_of(glm, REPO, WEIGHTS)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"\0" * (3 * MB))
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert [t.range for t in gets(glm, WEIGHTS)][-1] is None
+    assert sha256_of(snapshot(glm, REPO) / WEIGHTS) == glm.file_sha256(REPO, WEIGHTS)
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        ({"status": 500}, "Error: demo/glm-demo: {host} answered HTTP 500"),
+        ({"status": 503, "retry_after": 1}, "Error: demo/glm-demo: {host} answered HTTP 503"),
+        ({"status": 429, "retry_after": 1}, "Error: demo/glm-demo: rate limited by {host} (HTTP 429)"),
+    ],
+)
+def test_file_gets_that_keep_failing_are_one_line(
+    glm: FakeHub, hf_sleeps: SleepRecorder, failure: dict[str, Any], message: str
+) -> None:
+    glm.fail_next(f"*/{WEIGHTS}", method="GET", times=None, **failure)
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == message.format(host=glm.url[7:])
+    assert "Traceback" not in result.stderr
+    assert not (snapshot(glm, REPO) / WEIGHTS).exists()
+
+
+def test_a_file_get_that_fails_once_fails_the_run_and_the_next_run_completes(
+    glm: FakeHub, hf_sleeps: SleepRecorder
+) -> None:
+    # huggingface_hub retries file GETs on 408/429 and dropped connections, not on 5xx: one line, then a rerun.
+    glm.fail_next(f"*/{WEIGHTS}", method="GET", status=503, times=1)
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"Error: demo/glm-demo: {glm.url[7:]} answered HTTP 503"
+    result = dl("glm-demo", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert sha256_of(snapshot(glm, REPO) / WEIGHTS) == glm.file_sha256(REPO, WEIGHTS)
+
+
+def test_a_file_get_that_times_out_is_one_line(glm: FakeHub, hf_sleeps: SleepRecorder) -> None:
+    glm.fail_next(f"*/{WEIGHTS}", method="GET", times=None, delay=5)
+    result = dl("glm-demo", "--timeout", "0.5")
+    assert result.exit_code == 1
+    first = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(first) == 1 and "demo/glm-demo" in first[0]
+    assert "Traceback" not in result.stderr
+    assert not (snapshot(glm, REPO) / WEIGHTS).exists()
+
+
+def test_cached_commit_reads_a_valid_ref_only(glm: FakeHub) -> None:
+    assert dl("glm-demo", "--quiet").exit_code == 0
+    commit = glm.repo(REPO).refs["main"]
+    assert hub.cached_commit(REPO, "main") == commit
+    assert hub.cached_commit(REPO, commit) == commit  # a commit names itself
+    ref = hub.hub_cache_dir() / f"models--{REPO.replace('/', '--')}" / "refs" / "main"
+    ref.write_text("../../elsewhere")
+    assert hub.cached_commit(REPO, "main") is None
+    assert hub.cached_commit(REPO, "no-such-branch") is None
+
+
+def test_download_catalog_name_json_names_the_commit_and_path(glm: FakeHub) -> None:
+    result = dl("glm-demo", "--json", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    commit = glm.repo(REPO).refs["main"]
+    (part,) = report["repos"]
+    assert (part["repo"], part["revision"], part["commit"], part["path"]) == (
+        REPO,
+        "main",
+        commit,
+        str(snapshot(glm, REPO)),
+    )
+    assert part["total_bytes"] == 3 * MB + len(b'{"a": 1}') and part["missing_bytes"] == part["total_bytes"]
+    assert report["variant"] == "glm-demo-fp16" and report["dry_run"] is False
