@@ -853,3 +853,84 @@ def test_bloom_under_current_transformers_returns_all_logits_once() -> None:
 def test_a_gptq_int4_checkpoint_runs_at_its_own_level() -> None:
     gptq = {"quant_method": "gptq", "bits": 4, "group_size": 128}
     assert sensible_levels(arch_from_config({**TINY, "quantization_config": gptq})) == (Quant.GPTQ_INT4,)
+
+
+# ---------------------------------------------------------------- each family's biases, norms and defaults
+
+
+def _extra(base: dict[str, object], **change: object) -> int:
+    """Parameters a config change adds."""
+    return count_params(arch_from_config({**base, **change})).total - count_params(arch_from_config(base)).total
+
+
+def test_bias_keys_of_each_family() -> None:
+    # per layer of TINY: q/k/v biases 256 + 128 + 128, o_proj bias 256; two layers
+    assert _extra(TINY, attention_bias=True) == 2 * (512 + 256)  # LlamaAttention: q, k, v and o biases
+    glm = {**TINY, "model_type": "glm", "attention_bias": False}
+    assert _extra(glm, attention_bias=True) == 2 * 512  # GlmAttention: q, k, v only; GlmConfig defaults to True
+    assert _extra(glm, attention_bias=None) == 2 * 512
+    assert _extra({**TINY, "model_type": "qwen2"}, attention_bias=True) == 0  # Qwen2 always has q/k/v biases
+    # InternLM-7B (multi-head: no num_key_value_heads, else it is InternLM2 code): "bias" true by default, q/k/v/o
+    internlm = {**FAMILIES["internlm"], "bias": False}
+    assert _extra(internlm, bias=None) == 2 * (3 * 256 + 256)
+    # OpenLlamaConfig: use_stable_embedding (an embedding LayerNorm) and tied embeddings unless told otherwise
+    open_llama = {**TINY, "model_type": "open-llama", "use_stable_embedding": False}
+    assert _extra(open_llama, use_stable_embedding=None) == 2 * 256
+    assert count_params(arch_from_config(open_llama)).lm_head == 0
+
+
+def test_chatglm2_bias_and_norm_switches() -> None:
+    base = {**FAMILIES["chatglm2"], "add_qkv_bias": False}
+    assert _extra(base, add_qkv_bias=True) == 2 * 768  # fused query_key_value 256 -> 768
+    # add_bias_linear: the qkv, dense and MLP biases (dense_h_to_4h 2 x 512, dense_4h_to_h 256)
+    assert _extra(base, add_bias_linear=True) == 2 * (768 + 256 + 1280)
+    assert _extra(base, rmsnorm=False) == 2 * 2 * 256 + 256  # LayerNorm biases: 2 per layer + the final one
+    assert count_params(arch_from_config(base)).lm_head == 1000 * 256  # output_layer is not tied
+
+
+def test_chatglm6b_and_qwen1_defaults() -> None:
+    glm = {k: v for k, v in FAMILIES["chatglm"].items() if k != "inner_hidden_size"}
+    assert arch_from_config(glm).ffn == 4 * 256  # inner_hidden_size defaults to 4 x hidden
+    # ChatGLM-6B: biases on every linear layer and LayerNorms: qkv 768, dense 256, MLP 1024 + 256, 2 x (256 + 256)
+    p = count_params(arch_from_config(FAMILIES["chatglm"]))
+    assert p.block_small == 2 * (768 + 256 + 512 + 256 + 2 * 512) and p.lm_head == 0
+    qwen = {**FAMILIES["qwen"], "no_bias": True}
+    assert _extra(qwen, no_bias=False) == 2 * (256 + 2 * 512 + 256)  # c_proj, w1, w2 and mlp.c_proj biases
+    assert _extra(qwen, no_bias=None) == 0  # no_bias defaults to true
+
+
+@pytest.mark.parametrize(
+    ("family", "key"),
+    [
+        ("chatglm", "max_sequence_length"),
+        ("chatglm2", "seq_length"),
+        ("qwen", "seq_length"),
+        ("qwen", "max_position_embeddings"),
+        ("bloom", "seq_length"),
+        ("llama", "max_position_embeddings"),
+        ("llama", "model_max_length"),
+    ],
+)
+def test_native_context_from_each_familys_key(family: str, key: str) -> None:
+    config = {k: v for k, v in FAMILIES[family].items() if k not in ("seq_length", "max_position_embeddings")}
+    assert arch_from_config(config).max_positions is None
+    assert arch_from_config({**config, key: 8192}).max_positions == 8192
+
+
+def test_quantization_config_defaults() -> None:
+    assert arch_from_config({**TINY, "quantization_config": {"quant_method": "GPTQ"}}).quant_config == QuantConfig(
+        "gptq", 4, 128
+    )  # AutoGPTQ's defaults: 4 bits, groups of 128
+    per_channel = {"quant_method": "awq", "bits": 4, "group_size": -1, "modules_to_not_convert": ["visual"]}
+    assert arch_from_config({**TINY, "quantization_config": per_channel}).quant_config == QuantConfig(
+        "awq", 4, 0, ("visual",)
+    )
+    int8 = {"quant_method": "compressed-tensors", "config_groups": {"g": {"weights": {"num_bits": 8, "type": "int"}}}}
+    assert arch_from_config({**TINY, "quantization_config": int8}).quant_config is None
+    fp8 = {"quant_method": "fp8", "ignored_layers": ["lm_head"]}  # no weight_block_size: per-channel scales
+    assert arch_from_config({**TINY, "quantization_config": fp8}).quant_config == QuantConfig("fp8", 8, 0, ("lm_head",))
+
+
+def test_dtype_key_of_newer_configs() -> None:
+    # transformers 4.56+ writes "dtype" instead of "torch_dtype"
+    assert sensible_levels(arch_from_config({**TINY, "dtype": "float16"}), gguf=False)[0] is Quant.FP16
