@@ -934,3 +934,30 @@ def test_quantization_config_defaults() -> None:
 def test_dtype_key_of_newer_configs() -> None:
     # transformers 4.56+ writes "dtype" instead of "torch_dtype"
     assert sensible_levels(arch_from_config({**TINY, "dtype": "float16"}), gguf=False)[0] is Quant.FP16
+
+
+def test_layer_kinds_from_intervals_and_windows() -> None:
+    # transformers' Qwen3NextConfig: layer i is full attention when (i + 1) % full_attention_interval == 0
+    nxt = arch_from_config(_config("qwen3-next-80b-a3b-instruct"))
+    assert nxt.layer_types[:8] == ("linear", "linear", "linear", "full") * 2
+    # Qwen2 with use_sliding_window and no max_window_layers: every layer slides
+    slides = arch_from_config({**TINY, "model_type": "qwen2", "use_sliding_window": True, "sliding_window": 4096})
+    assert kv_cache_bytes(slides, 8192) == 2 * 128 * 2 * 2 * 4096
+
+
+def test_expert_edge_cases() -> None:
+    assert arch_from_config({**MOE, "model_type": "qwen2_moe", "num_experts_per_tok": 4}).moe is not None  # all 4
+    # a shared_expert_intermediate_size of 0 is no shared expert, and no gate for it
+    none = {**MOE, "model_type": "qwen2_moe"}
+    assert _extra(none, shared_expert_intermediate_size=0) == 0
+    # DeepSeek-V3's MTP layer is a MoE layer: attention, 4 experts and their router, 2 norms, eh_proj, 3 norms
+    deepseek = arch_from_config({**MOE, "model_type": "deepseek_v2", "num_nextn_predict_layers": 1})
+    assert deepseek.extra_params == 196_608 + MOE_LAYER + 512 + 2 * 256 * 256 + 3 * 256
+
+
+def test_fp8_blocks_are_read_rows_then_columns() -> None:
+    qc = {"quant_method": "fp8", "weight_block_size": [128, 64]}
+    a = arch_from_config({**TINY, "quantization_config": qc})
+    assert a.quant_config is not None and a.quant_config.block == (128, 64)
+    blocks = sum(-(-o // 128) * -(-i // 64) for i, o in TINY_MATRICES)  # output rows / 128 x input columns / 64
+    assert weight_bytes(a, Quant.FP8) == 2 * sum(i * o for i, o in TINY_MATRICES) + 2 * 4 * blocks + TINY_16BIT
