@@ -961,3 +961,29 @@ def test_fp8_blocks_are_read_rows_then_columns() -> None:
     assert a.quant_config is not None and a.quant_config.block == (128, 64)
     blocks = sum(-(-o // 128) * -(-i // 64) for i, o in TINY_MATRICES)  # output rows / 128 x input columns / 64
     assert weight_bytes(a, Quant.FP8) == 2 * sum(i * o for i, o in TINY_MATRICES) + 2 * 4 * blocks + TINY_16BIT
+
+
+# ---------------------------------------------------------------- vision towers
+
+QWEN2_VL_VISION = {  # Qwen/Qwen2-VL-7B-Instruct config.json: embed_dim is the tower, hidden_size the LLM's width
+    "depth": 32,
+    "embed_dim": 1280,
+    "mlp_ratio": 4,
+    "num_heads": 16,
+    "in_chans": 3,
+    "hidden_size": 3584,
+    "patch_size": 14,
+    "spatial_merge_size": 2,
+    "spatial_patch_size": 14,
+    "temporal_patch_size": 2,
+}
+
+
+def test_vision_towers_count_as_their_checkpoints() -> None:
+    # Qwen2.5-VL-7B-Instruct: 8,292,166,656 parameters, of which the visual module 676,550,144 (transformers'
+    # num_parameters of the loaded model, and of model.visual)
+    vl25 = count_params(arch_from_config(_config("qwen2.5-vl-7b-instruct")))
+    assert (vl25.total, vl25.extra) == (8_292_166_656, 676_550_144)
+    # Qwen2-VL-7B-Instruct: 8,291,375,616 (a GELU MLP of mlp_ratio x embed_dim, LayerNorms); same text decoder
+    qwen2_vl = {**QWEN2_5_7B, "model_type": "qwen2_vl", "vision_config": QWEN2_VL_VISION}
+    assert count_params(arch_from_config(qwen2_vl)).total == 8_291_375_616
