@@ -170,3 +170,40 @@ def test_every_model_has_tasks_from_the_vocabulary_or_is_a_base_model() -> None:
     }
     _, glm4 = _model("glm-4-9b-chat")
     assert {"agent", "long-context"} <= set(glm4.tasks)
+
+
+def test_an_official_ollama_tag_shows_with_its_variant() -> None:
+    result = runner.invoke(app, ["show", "qwen3-8b", "--lang", "en", "--offline"])
+    assert result.exit_code == 0, result.stderr
+    assert "Ollama: ollama run qwen3:8b" in result.stdout
+
+
+def test_every_2025_2026_model_renders_in_show_in_both_languages() -> None:
+    catalog = load_catalog(default_catalog_path())
+    recent = [m.id for p in catalog.projects for m in p.models if m.release_date and m.release_date.value >= "2025-01"]
+    projects = {p.id for p in catalog.projects for m in p.models if m.id in recent}
+    assert len(recent) >= 20 and len(projects) >= 8  # issue 10: done when
+    for model_id in recent:
+        for lang in ("zh", "en"):
+            result = runner.invoke(app, ["show", model_id, "--lang", lang, "--offline"])
+            assert result.exit_code == 0, (model_id, lang, result.stderr)
+            assert model_id in result.stdout
+
+
+def test_the_repos_issue_10_names_are_in_the_catalog() -> None:
+    repos = {e.variant.repo or "" for e in load_catalog(default_catalog_path()).entries()}
+    wanted = [
+        ("Qwen/Qwen3.5-0.8B",),
+        ("Qwen/Qwen3.5-2B",),
+        ("Qwen/Qwen3.5-4B",),
+        ("Qwen/Qwen3.5-9B",),
+        ("THUDM/GLM-4-9B-0414", "zai-org/GLM-4-9B-0414"),
+        ("internlm/internlm3-8b-instruct",),
+        ("openbmb/MiniCPM3-4B",),
+        ("openbmb/MiniCPM4-8B", "openbmb/MiniCPM4.1-8B"),
+        ("tencent/Hunyuan-7B-Instruct",),
+        ("baidu/ERNIE-4.5-0.3B-PT", "baidu/ERNIE-4.5-0.3B-Paddle", "baidu/ERNIE-4.5-0.3B-Base-PT"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",),
+        ("XiaomiMiMo/MiMo-7B-RL", "XiaomiMiMo/MiMo-7B-SFT"),
+    ]
+    assert [names for names in wanted if not repos & set(names)] == []

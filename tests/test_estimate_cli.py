@@ -175,7 +175,7 @@ def test_errors() -> None:
     result = runner.invoke(app, ["estimate", "no-such-model"])
     assert result.exit_code == 1 and "no project, model or variant" in result.stderr
     result = runner.invoke(app, ["estimate", "qwen2.5"])
-    assert result.exit_code == 2 and "has 4 models" in result.stderr
+    assert result.exit_code == 2 and "models; estimate one of them: qwen2.5-0.5b-instruct" in result.stderr
     result = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--quant", "int3"])
     assert result.exit_code == 2
     result = runner.invoke(app, ["estimate", "qwen2.5-7b-instruct", "--ctx", "100", "--prompt", "200"])

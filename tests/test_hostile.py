@@ -15,6 +15,7 @@ from fakehub import FakeHub
 from typer.testing import CliRunner
 
 from llmzh.cli import app
+from llmzh.errors import HubError
 from llmzh.hub import HubSettings, _cache_path, fetch_config, fetch_infos, read_cached
 
 runner = CliRunner()
@@ -187,6 +188,9 @@ def test_show_with_a_malformed_answer_prints_one_line_and_keeps_the_last_good_fi
         {"sha": "../../victim"},
         {"last_modified": "soon"},
         {"license": "\x1b]0;pwned\x07"},
+        {"last_modified": 12345},
+        {"files": [["", 10, None]]},
+        {"gated": "sometimes"},
     ],
 )
 def test_a_cache_file_of_the_right_shape_with_wrong_types_is_ignored(
@@ -514,3 +518,47 @@ def test_estimate_of_a_hub_repo_with_a_valid_config(fakehub: FakeHub) -> None:
     (row,) = json.loads(result.stdout)
     assert row["quant"] == "fp16" and row["estimated"] is True and row["published_gb"] is None
     assert row["weights_bytes"] > 6_000_000_000 * 2  # a 7B model in 16 bits
+
+
+def test_the_licence_comes_from_the_card_else_from_the_tags(fakehub: FakeHub) -> None:
+    fakehub.add_repo("lic/card", {"config.json": b"{}"}, card_data={"license": ["apache-2.0"]})
+    fakehub.add_repo("lic/tags", {"config.json": b"{}"}, card_data={"language": ["zh"]}, tags=["license:mit"])
+    infos = fetch_infos(["lic/card", "lic/tags"], HubSettings(endpoint=fakehub.url))
+    assert (infos["lic/card"].license, infos["lic/tags"].license) == ("apache-2.0", "mit")
+
+
+def test_figures_are_fresh_for_24_hours(fakehub: FakeHub) -> None:
+    import time
+
+    fakehub.add_repo("demo/glm-demo", {"config.json": b"{}"}, downloads=5)
+    settings = HubSettings(endpoint=fakehub.url)
+    fetch_infos(["demo/glm-demo"], settings)
+    path = _cache_path(settings.endpoint, "demo/glm-demo")
+    for age_h, fetched in ((23.9, 0), (24.1, 1)):
+        data = json.loads(path.read_text())
+        path.write_text(json.dumps({**data, "fetched_at": time.time() - age_h * 3600}))
+        fakehub.reset_requests()
+        fetch_infos(["demo/glm-demo"], settings)
+        assert fakehub.count("GET", "/api/models/*") == fetched, age_h
+
+
+def test_age_is_shown_in_seconds_minutes_hours_then_days() -> None:
+    from llmzh.hub import age
+
+    now = 1_000_000.0
+    shown_ages = [age(now - s, now) for s in (30, 89, 90, 5399, 5400, 36 * 3600 - 1, 36 * 3600)]
+    assert shown_ages == ["30 s", "89 s", "2 min", "90 min", "2 h", "36 h", "2 d"]
+    assert age(None) == "?"
+
+
+def test_a_config_that_cannot_be_fetched_is_one_line_or_the_stale_copy(fakehub: FakeHub) -> None:
+    fakehub.add_repo("ok/cfg", {"config.json": json.dumps(LLAMA)})
+    settings = HubSettings(endpoint=fakehub.url)
+    fakehub.fail_next("*/config.json", status=500, times=None)
+    with pytest.raises(HubError) as raised:
+        fetch_config("ok/cfg", settings)
+    assert raised.value.message == f"ok/cfg: {fakehub.url[7:]} answered HTTP 500"
+    fakehub.clear_failures()
+    assert fetch_config("ok/cfg", settings) == LLAMA
+    fakehub.fail_next("*/config.json", status=500, times=None)
+    assert fetch_config("ok/cfg", settings._replace(refresh=True)) == LLAMA  # stale beats nothing

@@ -574,7 +574,15 @@ def test_catalog_target_levels_and_published_figures(small: Catalog, estimated: 
         Quant.INT4: 6,
         Quant.INT4_QE: 4.3,
     }
-    assert fit.catalog_target(est, "est-0.5b", arch).published == {}
+    assert target.repos == (
+        (Quant.FP16, "demo/glm-demo"),
+        (Quant.INT4, "demo/glm-demo-int4"),
+        (Quant.INT4_QE, "demo/glm-demo-int4-qe"),
+    )  # INT8 and the CPU mode are made at load time: no repo of their own
+    assert target.native_ctx == 2048  # the catalog's context_length
+    own = fit.catalog_target(est, "est-0.5b", arch)
+    assert own.published == {} and own.native_ctx == 32768  # none in the catalog: the config's
+    assert own.repos == ((Quant.BF16, "org/est-0.5b"), (Quant.Q4_K_M, "org/est-0.5b-gguf"))
 
 
 def test_memoized_estimates_are_used_and_a_tampered_memo_is_recomputed(estimated: Path, tmp_path: Path) -> None:

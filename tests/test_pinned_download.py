@@ -191,3 +191,47 @@ def test_download_catalog_name_json_names_the_commit_and_path(glm: FakeHub) -> N
     )
     assert part["total_bytes"] == 3 * MB + len(b'{"a": 1}') and part["missing_bytes"] == part["total_bytes"]
     assert report["variant"] == "glm-demo-fp16" and report["dry_run"] is False
+
+
+def test_a_complete_partial_counts_nothing_still_to_download(glm: FakeHub) -> None:
+    partial = partial_of(glm, REPO, WEIGHTS)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(glm.file_bytes(REPO, WEIGHTS))
+    plan = json.loads(dl("glm-demo", "--dry-run", "--json").stdout)
+    (part,) = plan["repos"]
+    assert plan["missing_bytes"] == len(b'{"a": 1}')  # only config.json
+    assert [f["partial_bytes"] for f in part["files"] if f["path"] == WEIGHTS] == [3 * MB]
+
+
+def test_paths_near_the_limit_are_judged_under_the_destination(tmp_path: Path) -> None:
+    path = "/".join(["d" * 200] * 19) + "/model.bin"  # 3829 bytes: fits alone
+    assert download_mod.unsafe_paths([path]) == []
+    deep = tmp_path / ("x" * 200) / ("y" * 200)
+    assert download_mod.unsafe_paths([path], deep) == [f"'{path}' (path too long)"]
+
+
+@pytest.mark.parametrize(
+    "path", ["huggingface/notes.md", ".cache/other/file.bin", "docs/.cache.md", "a/b/.gitignore", "git/config"]
+)
+def test_names_that_only_resemble_refused_segments_are_accepted(path: str) -> None:
+    assert download_mod.unsafe_paths([path]) == []
+
+
+def test_patterns_matching_nothing_list_the_first_six_files(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/many", {f"f{i}.bin": b"x" for i in range(8)})
+    result = dl("demo/many", "--include", "*.gguf")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Hint: its files: f0.bin, f1.bin, f2.bin, f3.bin, f4.bin, f5.bin, … (8 in all)"
+    )
+
+
+def test_a_load_time_level_carries_its_load_code() -> None:
+    from test_download import FIXTURE
+
+    from llmzh.catalog import load_catalog
+
+    catalog = load_catalog(FIXTURE)
+    target = download_mod.resolve(catalog, "glm-demo-int8")
+    assert (target.repo, target.quantized_at_load, target.load_code) == ("demo/glm-demo", True, "model.quantize(8)")
+    assert download_mod.resolve(catalog, "demo/some-repo").load_code is None

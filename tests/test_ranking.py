@@ -67,3 +67,12 @@ def test_the_higher_score_wins_whatever_the_ids() -> None:
         assert (got[high].strength or 0.0) > (got[low].strength or 0.0), (low, high)
     tie = standings([model("x", C_Eval=65.0), model("y", C_Eval=65.0)])
     assert tie["x"].strength == tie["y"].strength
+
+
+def test_list_sort_score_uses_the_same_ranking() -> None:
+    from pathlib import Path
+
+    rank = Path(__file__).parent / "fixtures" / "catalog_rank.yaml"
+    result = runner.invoke(app, ["list", "--sort", "score", "--json"], env={"LLMZH_CATALOG": str(rank)})
+    models = list(dict.fromkeys(r["model"] for r in json.loads(result.stdout)))
+    assert models == ["beta-6b", "alpha-7b", "gamma-1b", "gamma-2b"]  # gamma shares no benchmark: last

@@ -78,3 +78,17 @@ def test_a_user_file_gets_the_same_checks(tmp_path: Path) -> None:
     code, _, err = _list("--catalog", str(mine))
     assert code == 1
     assert f"{mine}:14: " in err and "missing required key 'unit'" in err
+
+
+def test_catalog_check_covers_the_users_own_file() -> None:
+    home = Path(os.environ["LLMZH_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    mine = home / "models.yaml"
+    mine.write_text(MINE, encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "check"])
+    assert result.exit_code == 0, result.stderr
+    assert f"{mine}: OK — 1 projects, 1 models, 1 variants." in result.stderr
+    mine.write_text(MINE.replace("id: my-lab-7b-bf16", "id: qwen3-8b-bf16"), encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "check"])
+    assert result.exit_code == 1
+    assert f"{mine}: duplicate id 'qwen3-8b-bf16'" in result.stderr

@@ -151,6 +151,8 @@ def model_section(
             parts.append(RichText(f"  {variant.id}: {variant.note.get(lang)}", style="italic"))
         if variant.load_code:
             parts.append(RichText(f"    {t('load_code', lang)}: {variant.load_code}", style="dim"))
+        if variant.ollama is not None:
+            parts.append(RichText(f"    Ollama: ollama run {variant.ollama.tag}", style="dim"))
     parts.extend(_figure_notes(model, lang))
     for note in model.notes:
         parts.append(RichText(f"  ! {note.text.get(lang)}", style="yellow"))

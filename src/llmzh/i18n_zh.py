@@ -489,10 +489,13 @@ HELP: dict[str, str] = {
     # catalog check
     "Check the catalog file (`data/models.yaml` or your own).": "检查目录文件（`data/models.yaml` 或你自己的）。",
     "Validate a catalog file and report every problem at once (exit 1 if any).": "校验目录文件，一次报告全部问题（有问题则退出码为 1）。",
-    "Beyond the structure it checks that every figure, score, date and licence has a source, that every licence states commercial terms, and that each architecture block agrees with the stated parameter count within 10 %.": (
+    "Beyond the structure it checks that every figure, score, date and licence has a source, that every licence states commercial terms, and that each architecture block agrees with the stated parameter count within 10 %. Without PATH it checks the built-in catalog and your own catalog file, and that no id is used in both.": (
         "除结构外，还检查每个数值、分数、日期和许可都有出处，每个许可都写明商用条款，且每个架构块与标注的参数量相差不超过 10 %。"
+        "不给 PATH 时，检查内置目录和你自己的目录文件，以及两者没有重复的 ID。"
     ),
-    "Catalog file (default: --catalog / LLMZH_CATALOG / the built-in one).": "目录文件（默认：--catalog / LLMZH_CATALOG / 内置目录）。",
+    "Catalog file (default: the built-in one or LLMZH_CATALOG, and your ~/.config/llmzh/models.yaml).": (
+        "目录文件（默认：内置目录或 LLMZH_CATALOG，以及你的 ~/.config/llmzh/models.yaml）。"
+    ),
 }
 
 

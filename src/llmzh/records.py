@@ -54,24 +54,11 @@ def _scalar(kind: type) -> Decoder:
     return check
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError("mapping keys must be text")
-            _json_value(item)
-    elif isinstance(value, list):
-        for item in value:
-            _json_value(item)
-    elif value is not None and type(value) not in (str, int, float, bool):
-        raise TypeError(f"not a JSON value: {type(value).__name__}")
-    return value
-
-
 def _mapping(value: Any) -> Any:
+    # What json.loads returns holds only JSON values under text keys: the mapping itself is all there is to check.
     if type(value) is not dict:
         raise TypeError("expected a mapping")
-    return _json_value(value)
+    return value
 
 
 def _decoder(tp: Any) -> Decoder:
@@ -88,7 +75,17 @@ def _build(tp: Any) -> Decoder:
         inner = _decoder(inner_tp)
         return lambda v: None if v is None else inner(v)
     if origin is tuple:
-        item = _decoder(typing.get_args(tp)[0])
+        item_tp = typing.get_args(tp)[0]
+        if item_tp in (str, int, float, bool):
+            allowed = _SCALARS[item_tp]
+
+            def scalars(value: Any) -> tuple[Any, ...]:
+                if type(value) is not list or not all(type(v) in allowed for v in value):
+                    raise TypeError(f"expected a list of {item_tp.__name__}")
+                return tuple(value)
+
+            return scalars
+        item = _decoder(item_tp)
 
         def as_tuple(value: Any) -> tuple[Any, ...]:
             if type(value) is not list:
@@ -107,16 +104,40 @@ def _build(tp: Any) -> Decoder:
     raise TypeError(f"no decoder for {tp!r}")  # a record type this module does not know: a bug
 
 
+_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (float, int), bool: (bool,)}
+
+
+def _plain(tp: Any) -> tuple[type, ...] | None:
+    """The types a scalar or optional-scalar field may hold, checked inline (most fields are these)."""
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    if typing.get_origin(tp) in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1 and args[0] in _SCALARS:
+            return (*_SCALARS[args[0]], type(None))
+    return None
+
+
 def _record(cls: Any) -> Decoder:
     size = len(cls._fields)
-    fields: list[Decoder] = []  # filled on first use: a record may contain itself (Figure.alt)
+    plan: list[tuple[tuple[type, ...] | None, Decoder | None]] = []  # filled on first use: Figure.alt is a Figure
 
     def rebuild(value: Any) -> Any:
-        if not fields:
+        if not plan:
             hints = typing.get_type_hints(cls)
-            fields.extend(_decoder(hints[name]) for name in cls._fields)
+            for name in cls._fields:
+                allowed = _plain(hints[name])
+                plan.append((allowed, None if allowed is not None else _decoder(hints[name])))
         if type(value) is not list or len(value) != size:
             raise TypeError(f"expected {size} fields for {cls.__name__}")
-        return cls(*[field(v) for field, v in zip(fields, value, strict=True)])
+        out = []
+        for (allowed, decoder), v in zip(plan, value, strict=True):
+            if decoder is not None:
+                out.append(decoder(v))
+            elif type(v) in allowed:  # type: ignore[operator]
+                out.append(v)
+            else:
+                raise TypeError(f"{cls.__name__}: unexpected {type(v).__name__}")
+        return cls(*out)
 
     return rebuild

@@ -241,9 +241,17 @@ def select(
     return Selection(tuple(rows), tuple(unknown), tuple(misses))
 
 
-def _score_key(row: Row) -> tuple[float, float]:
-    ceval, cmmlu = (row.entry.model.benchmark(name) for name in ("C-Eval", "CMMLU"))
-    return (-(ceval.value if ceval else -1.0), -(cmmlu.value if cmmlu else -1.0))
+def _by_benchmarks(rows: list[Row]) -> list[Row]:
+    """Strongest first on the benchmarks the listed models share (llmzh.ranking); models sharing none last."""
+    from llmzh.ranking import standings
+
+    found = standings(r.entry.model for r in rows)
+
+    def key(row: Row) -> tuple[bool, float, str]:
+        strength = found[row.entry.model.id].strength
+        return (strength is None, -(strength or 0.0), row.id)
+
+    return sorted(rows, key=key)
 
 
 def sort_rows(
@@ -270,7 +278,7 @@ def sort_rows(
             key=lambda r: (r.entry.model.params_b.value if r.entry.model.params_b else inf, r.id),
         )
     if key == "score":
-        return sorted(items, key=lambda r: (_score_key(r), r.id))
+        return _by_benchmarks(items)
     if live is None:
         return items
     if key == "size":

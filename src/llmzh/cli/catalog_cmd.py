@@ -32,7 +32,8 @@ def catalog_check(
     path: Annotated[
         str | None,
         typer.Argument(
-            help="Catalog file (default: --catalog / LLMZH_CATALOG / the built-in one).", show_default=False
+            help="Catalog file (default: the built-in one or LLMZH_CATALOG, and your ~/.config/llmzh/models.yaml).",
+            show_default=False,
         ),
     ] = None,
     lang: LangOpt = None,
@@ -41,22 +42,33 @@ def catalog_check(
 
     Beyond the structure it checks that every figure, score, date and licence has a source, that every
     licence states commercial terms, and that each architecture block agrees with the stated parameter count
-    within 10 %.
+    within 10 %. Without PATH it checks the built-in catalog and your own catalog file, and that no id is used
+    in both.
     """
     lang_of(lang)
     with reporting_errors():
-        from llmzh.catalog import catalog_path, check
+        from llmzh.catalog import catalog_files, catalog_path, check, merge
 
-        target = catalog_path(path)
-        result = check(target)
-        for problem in result.problems:
-            sys.stdout.write(f"{problem}\n")
-        if result.catalog is None:
-            warn(f"{target}: {len(result.problems)} problem(s).")
+        targets = [catalog_path(path)] if path is not None else list(catalog_files())
+        failed = False
+        catalogs = []
+        for target in targets:
+            result = check(target)
+            for problem in result.problems:
+                sys.stdout.write(f"{problem}\n")
+            if result.catalog is None:
+                warn(f"{target}: {len(result.problems)} problem(s).")
+                failed = True
+                continue
+            catalogs.append(result.catalog)
+            entries = result.catalog.entries()
+            models = {e.model.id for e in entries}
+            projects = len(result.catalog.projects)
+            warn(f"{target}: OK — {projects} projects, {len(models)} models, {len(entries)} variants.")
+        if len(catalogs) > 1:
+            merge(catalogs)  # raises, naming both files, when an id is used twice
+        if failed:
             raise typer.Exit(1)
-        entries = result.catalog.entries()
-        models = {e.model.id for e in entries}
-        warn(f"{target}: OK — {len(result.catalog.projects)} projects, {len(models)} models, {len(entries)} variants.")
 
 
 DRAFT_EPILOG = """\
