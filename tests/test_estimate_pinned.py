@@ -987,3 +987,13 @@ def test_vision_towers_count_as_their_checkpoints() -> None:
     # Qwen2-VL-7B-Instruct: 8,291,375,616 (a GELU MLP of mlp_ratio x embed_dim, LayerNorms); same text decoder
     qwen2_vl = {**QWEN2_5_7B, "model_type": "qwen2_vl", "vision_config": QWEN2_VL_VISION}
     assert count_params(arch_from_config(qwen2_vl)).total == 8_291_375_616
+
+
+def test_current_transformers_frees_the_prefill_logits_before_the_next_step() -> None:
+    # BLOOM-7B1 returns all 5 prompt positions' logits (250880 x 5 x 2 bytes); generate's _sample deletes the
+    # step's outputs ("del outputs") before the next forward, so the first decoding step holds the cache of 6
+    # tokens (30 layers x 2 x 4096 x 2 bytes each) and one position's logits, not the prompt's as well
+    bloom = {"model_type": "bloom", "n_layer": 30, "n_head": 32, "hidden_size": 4096, "vocab_size": 250880}
+    est = estimate_inference(arch_from_config(bloom), Quant.FP16, ctx=6, prompt=5, attention="flash")
+    prefill = 491_520 * 5 + 4096 * 5 * 2 + 250_880 * 5 * 2  # cache of 5 tokens, hidden states and logits
+    assert est.activation_bytes == prefill - 491_520 * 6 == 2_058_240
