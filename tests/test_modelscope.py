@@ -464,14 +464,14 @@ def test_source_from_the_environment_and_bad_values(qwen: FakeModelScope) -> Non
 
 
 def test_a_variant_without_a_modelscope_id_says_what_to_type(fakems: FakeModelScope) -> None:
-    # The source that lists Qwen2.5's quantized repos on ModelScope names another repo for this one.
-    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "awq", "--source", "modelscope")
+    # A GGUF level: no source read names its file layout on ModelScope.
+    result = run("download", "qwen2.5-7b-instruct", "--quant", "q5_k_m", "--source", "modelscope")
     assert result.exit_code == 1
-    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-awq" in result.stderr
+    assert "the catalog records no ModelScope id for qwen2.5-7b-instruct-gguf-q5_k_m" in result.stderr
     assert fakems.requests == []
 
 
-QUANTIZED = "qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
+QUANTIZED = "Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
 
 
 def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeModelScope) -> None:
@@ -487,7 +487,7 @@ def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeMo
     assert [tuple(rows[f"qwen2.5-0.5b-instruct-{q}"][f] for f in fields) for q in ("bf16", "gptq-int4", "awq")] == [
         ("Qwen/Qwen2.5-0.5B-Instruct", REPO, REPO, 1234),
         ("Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4", REPO, QUANTIZED, 77),
-        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, None, None),
+        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, "Qwen/Qwen2.5-0.5B-Instruct-AWQ", None),  # not on this server
     ]
 
 
