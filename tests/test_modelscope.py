@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fakehub import FakeHub
 from fakemodelscope import FakeModelScope, Stalled
+from spawned import spawn, wait_for_partial
 from typer.testing import CliRunner
 
 from llmzh import modelscope as ms
@@ -178,13 +179,9 @@ def test_an_interrupted_process_resumes_on_the_next_run(fakems: FakeModelScope, 
     fakems.add_repo(REPO, {WEIGHTS: big})
     fakems.throughput = 4 * 1048576
     partial = snapshot() / f"{WEIGHTS}.incomplete"
-    command = [sys.executable, "-m", "llmzh", "download", REPO, "--source", "modelscope"]
-    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn(["download", REPO, "--source", "modelscope"], os.environ)
     try:
-        deadline = time.monotonic() + 30
-        while not (partial.exists() and partial.stat().st_size >= 2 * 1048576):
-            assert time.monotonic() < deadline and proc.poll() is None, f"no partial file (exit {proc.poll()})"
-            time.sleep(0.02)
+        wait_for_partial(partial, 2 * 1048576, proc)
         started = time.monotonic()
         if how == "killed":
             proc.kill()
@@ -591,8 +588,6 @@ def test_doctor_counts_a_stored_login_for_modelscope_cn_only(monkeypatch: pytest
 
 def test_only_the_modelscope_module_imports_the_client_and_list_never_loads_it() -> None:
     import ast
-    import subprocess
-    import sys
 
     importers = []
     for path in Path(ms.__file__).parent.rglob("*.py"):

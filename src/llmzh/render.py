@@ -15,8 +15,8 @@ from llmzh.table import render as render_table
 
 if TYPE_CHECKING:
     from llmzh.catalog import Match
-    from llmzh.hub import HubInfo
     from llmzh.recommend import Pick
+    from llmzh.repoinfo import HubInfo
 
 UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 
