@@ -267,6 +267,7 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "cmmlu": score_value(model, "CMMLU"),
         "modelscope": model.modelscope,
         "modelscope_repo": modelscope_repo(entry, repo),
+        "ollama": {"tag": variant.ollama.tag, "source": variant.ollama.source} if variant.ollama else None,
     }
 
 
