@@ -111,6 +111,12 @@ def test_unknown_figure_never_fits_but_can_be_listed_separately() -> None:
     assert "VRAM unknown" in out
 
 
+def test_an_estimated_nearest_miss_is_rounded_as_the_tables_round() -> None:
+    result = runner.invoke(app, ["list", "--vram", "0.3", "--lang", "en"])  # the built-in catalog
+    assert result.exit_code == 0
+    assert re.search(r"the smallest is \S+ at ≈\d+\.\d{1,2} GB\.$", result.stderr.strip()), result.stderr
+
+
 def test_nothing_fits_names_the_nearest_miss() -> None:
     code, out, err = run("list", "--vram", "3")
     assert code == 0

@@ -318,4 +318,4 @@ def _nothing_message(selection: Any, filters: Any) -> str:
     need = miss.ram if ram else miss.need(finetune=filters.finetune)
     what = "RAM" if ram else ("VRAM for fine-tuning" if filters.finetune else "VRAM")
     approx = "≈" if need.source == "estimated" else ""
-    return f"Nothing fits {num(limit)} GB of {what}; the smallest is {miss.id} at {approx}{num(need.gb)} GB."
+    return f"Nothing fits {num(limit)} GB of {what}; the smallest is {miss.id} at {approx}{num(round(need.gb, 2))} GB."
