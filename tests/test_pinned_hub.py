@@ -15,6 +15,7 @@ from fakehub import FakeHub, git_blob_sha1, sha256_hex
 from typer.testing import CliRunner
 
 from llmzh.cli import app
+from llmzh.errors import HubError
 from llmzh.hub import (
     HubInfo,
     HubSettings,
@@ -23,6 +24,7 @@ from llmzh.hub import (
     age,
     failure_summary,
     fetch_card,
+    fetch_config,
     fetch_infos,
     read_cached,
 )
@@ -238,8 +240,6 @@ def test_fetch_card_without_card_or_counts_is_all_unknown(fakehub: FakeHub) -> N
 
 
 def test_fetch_card_of_a_missing_repo_says_so(fakehub: FakeHub) -> None:
-    from llmzh.errors import HubError
-
     with pytest.raises(HubError) as caught:
         fetch_card("demo/nope", settings(fakehub))
     assert "demo/nope" in str(caught.value)
@@ -295,3 +295,52 @@ def test_failure_summary_counts_failures_and_stale_ones_but_not_gone() -> None:
         "ModelScope: 2 repo(s) without fresh figures: h answered HTTP 503; h did not answer within 2 s"
     )
     assert failure_summary(infos[:2]) is None
+
+
+# ---------------------------------------------------------------- config.json cache (the estimator's input)
+
+
+def test_config_is_cached_refreshed_and_kept_when_the_hub_fails(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/a", {"config.json": json.dumps({"hidden_size": 64})})
+    assert fetch_config("demo/a", settings(fakehub)) == {"hidden_size": 64}
+    fakehub.add_repo("demo/a", {"config.json": json.dumps({"hidden_size": 128})})
+    fakehub.reset_requests()
+    assert fetch_config("demo/a", settings(fakehub)) == {"hidden_size": 64}  # within the TTL
+    assert fakehub.requests == []
+    assert fetch_config("demo/a", settings(fakehub, offline=True, ttl=0.0)) == {"hidden_size": 64}
+    assert fetch_config("demo/a", settings(fakehub, refresh=True)) == {"hidden_size": 128}
+    fakehub.fail_next("*config.json", status=503, times=None)
+    assert fetch_config("demo/a", settings(fakehub, ttl=0.0)) == {"hidden_size": 128}  # stale beats nothing
+    with pytest.raises(HubError) as caught:
+        fetch_config("demo/b", settings(fakehub, offline=True))
+    assert str(caught.value) == "demo/b: config.json is not in the cache and offline mode is on"
+    fakehub.add_repo("demo/c", {"config.json": json.dumps({"hidden_size": 1})})
+    with pytest.raises(HubError) as caught:
+        fetch_config("demo/c", settings(fakehub))  # the rule still answers 503; nothing cached to fall back on
+    assert "HTTP 503" in str(caught.value)
+
+
+def test_config_behind_a_redirect_is_followed(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/lfs", {"config.json": json.dumps({"hidden_size": 32})}, lfs_patterns=("*.json",))
+    assert fetch_config("demo/lfs", settings(fakehub)) == {"hidden_size": 32}  # answered by the CDN after a 302
+
+
+# ---------------------------------------------------------------- licences and refusals
+
+
+def test_one_item_licence_list_and_denied_access(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"x"}, card_data={"license": ["mit"]})
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].license == "mit"
+    fakehub.add_repo("demo/b", {"model.bin": b"x"})
+    fakehub.fail_next("/api/models/demo/b", status=401, times=None)
+    info = fetch_infos(["demo/b"], settings(fakehub))["demo/b"]
+    host = fakehub.url.split("://", 1)[1]
+    assert (info.status, info.error) == ("unavailable", f"access denied by {host} (HTTP 401); check HF_TOKEN / --token")
+
+
+def test_strict_passes_when_every_repo_answered(fakehub: FakeHub) -> None:
+    for repo in ("demo/glm-demo", "demo/glm-demo-int4", "demo/glm-demo-int4-qe"):
+        fakehub.add_repo(repo, {"model.bin": b"x"})
+    result = runner.invoke(app, ["list", "--vram", "7", "--live", "--strict"], env=FIXTURE_ENV)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
