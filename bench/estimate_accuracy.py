@@ -81,6 +81,7 @@ PRECISION: dict[str, Quant | None] = {
     "bitsandbytes-8bit": Quant.BNB_INT8,
     "8bits": Quant.BNB_INT8,  # Baichuan2: bitsandbytes 8-bit
     "4bits": Quant.BNB_NF4,  # Baichuan2: bitsandbytes 4-bit
+    "int4 (bitsandbytes load_in_4bit)": Quant.BNB_FP4,  # InternLM3: load_in_4bit with no quant type is FP4
     "gptq 8-bit (groupsize 128)": Quant.GPTQ_INT8,
     "gptq 4-bit (groupsize 128)": Quant.GPTQ_INT4,
     "gptq 4-bit": Quant.GPTQ_INT4,

@@ -1072,25 +1072,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve_file(self, method: str, f: FakeFile, headers: dict[str, str]) -> None:
         total = f.size
-        start, end = 0, total - 1
-        status = 200
         range_header = self.headers.get("Range")
-        out_headers = {**headers, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
-        if range_header and self.hub.support_range:
-            parsed = _parse_range(range_header, total)
-            if parsed is None:
-                self._send(416, b"", {**out_headers, "Content-Range": f"bytes */{total}"})
-                return
-            start, end = parsed
-            status = 206
-            out_headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-        length = max(0, end - start + 1)
-        self.send_response(status)
-        for key, value in {**out_headers, "Content-Length": str(length)}.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if method == "HEAD":
+        head = send_body_head(self, method, total, headers, support_range=self.hub.support_range)
+        if head is None:
             return
+        status, start, length = head
 
         drop = self.hub._take_drop(f.path)
         limit = length if drop is None else min(length, max(0, drop[0]))
@@ -1116,6 +1102,32 @@ class _Handler(BaseHTTPRequestHandler):
                 self.hub._bodies_done.notify_all()
         if dropped:
             self._kill_connection(reset=drop[1] if drop is not None else False)
+
+
+def send_body_head(
+    handler: BaseHTTPRequestHandler, method: str, total: int, headers: Mapping[str, str], *, support_range: bool
+) -> tuple[int, int, int] | None:
+    """Send the status and headers of a file body of `total` bytes, honouring a ``Range`` when `support_range`.
+
+    Returns (status, first byte, length) of the body to send, or None when no body follows: a HEAD request, or an
+    unsatisfiable range (answered 416). Shared by the fake Hub and the fake ModelScope.
+    """
+    start, end, status = 0, total - 1, 200
+    out = {**headers, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+    range_header = handler.headers.get("Range")
+    if range_header and support_range:
+        parsed = _parse_range(range_header, total)
+        if parsed is None:
+            status, out, end = 416, {**out, "Content-Range": f"bytes */{total}"}, start - 1
+        else:
+            (start, end), status = parsed, 206
+            out["Content-Range"] = f"bytes {start}-{end}/{total}"
+    length = max(0, end - start + 1)
+    handler.send_response(status)
+    for key, value in {**out, "Content-Length": str(length)}.items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    return None if method == "HEAD" or status == 416 else (status, start, length)
 
 
 def _chunks(content: bytes, start: int, stop: int) -> Iterator[bytes]:

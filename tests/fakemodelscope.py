@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from fakehub import RecordedRequest, Transfer, _chunks, _parse_range, sha256_hex
+from fakehub import RecordedRequest, Transfer, _chunks, send_body_head, sha256_hex
 
 __all__ = ["FakeModelScope", "MsRepo", "Stalled"]
 
@@ -83,6 +83,8 @@ class FakeModelScope:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._bodies_done = threading.Condition(self._lock)  # notified when a file body's Transfer is recorded
+        self._bodies_in_flight = 0
         self._ids = itertools.count(1)
         self._repos: dict[str, MsRepo] = {}
         self._requests: list[RecordedRequest] = []
@@ -224,7 +226,10 @@ class FakeModelScope:
 
     @property
     def transfers(self) -> list[Transfer]:
-        with self._lock:
+        """Copy of the file bodies sent so far; waits (up to 10 s) for bodies still being sent to be logged, as
+        FakeHub.transfers does: a client can have read a whole body before the server thread records it."""
+        with self._bodies_done:
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)
             return list(self._transfers)
 
     @property
@@ -443,27 +448,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self, method: str, path: str, content: bytes, extra: Mapping[str, str] | None = None) -> None:
         content = self.fake._corrupt.get(path, content)
-        total, start, end, status = len(content), 0, len(content) - 1, 200
-        headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", **(extra or {})}
         range_header = self.headers.get("Range")
-        if range_header and self.fake.support_range:
-            parsed = _parse_range(range_header, total)
-            if parsed is None:
-                self._send(416, b"", {"Content-Range": f"bytes */{total}"})
-                return
-            (start, end), status = parsed, 206
-            headers["Content-Range"] = f"bytes {start}-{end}/{total}"
-        length = max(0, end - start + 1)
-        self.send_response(status)
-        for key, value in {**headers, "Content-Length": str(length)}.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if method == "HEAD":
+        head = send_body_head(self, method, len(content), extra or {}, support_range=self.fake.support_range)
+        if head is None:
             return
+        status, start, length = head
         drop = self.fake._take(self.fake._drops, lambda d: d[0] == path)
         limit = length if drop is None else min(length, drop[1])
         pause = self.fake._take(self.fake._body_stalls, lambda s: s[0] == path and s[1] < limit)
         sent = 0
+        with self.fake._lock:
+            self.fake._bodies_in_flight += 1
         try:
             for chunk in _chunks(content, start, start + limit):
                 if pause is not None and sent <= pause[1] < sent + len(chunk):
@@ -478,10 +473,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.fake.throughput and self.fake._wake.wait(len(chunk) / self.fake.throughput):
                     break
         finally:
-            with self.fake._lock:
+            with self.fake._bodies_done:
                 self.fake._transfers.append(
                     Transfer(method, self.path, path, status, range_header, length, sent, sent < length)
                 )
+                self.fake._bodies_in_flight -= 1
+                self.fake._bodies_done.notify_all()
         if sent < length:
             self.close_connection = True
             self.wfile.flush()

@@ -90,6 +90,7 @@ def test_list_json_row_fields() -> None:
         "cmmlu": None,
         "modelscope": None,
         "modelscope_repo": None,
+        "ollama": None,
     }
 
 

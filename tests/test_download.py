@@ -9,13 +9,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakehub import FakeHub, SleepRecorder
+from spawned import spawn, wait_for_partial
 from typer.testing import CliRunner
 
 from llmzh import download as download_mod
@@ -602,18 +602,7 @@ def test_file_metadata_failures_are_one_line(
 
 def _spawn(fakehub: FakeHub, repo: str) -> subprocess.Popen[str]:
     """`llmzh download REPO` in a process of its own, which a test can interrupt or kill."""
-    env = {**os.environ, **fakehub.env(), "LLMZH_CATALOG": str(FIXTURE)}
-    command = [sys.executable, "-m", "llmzh", "download", repo]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_for_partial(path: Path, size: int, proc: subprocess.Popen[str]) -> int:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if path.exists() and path.stat().st_size >= size:
-            return path.stat().st_size
-        time.sleep(0.02)
-    raise AssertionError(f"no partial file of {size} bytes appeared (exit code {proc.poll()})")
+    return spawn(["download", repo], {**os.environ, **fakehub.env(), "LLMZH_CATALOG": str(FIXTURE)})
 
 
 @pytest.mark.parametrize("how", ["killed", "ctrl-c"])
@@ -624,7 +613,7 @@ def test_an_interrupted_process_resumes_on_the_next_run(fakehub: FakeHub, how: s
     partial = partial_of(fakehub, repo, name)
     proc = _spawn(fakehub, repo)
     try:
-        _wait_for_partial(partial, 2 * 1048576, proc)
+        wait_for_partial(partial, 2 * 1048576, proc)
         if how == "killed":
             proc.kill()
         else:

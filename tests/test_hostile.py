@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from llmzh.cli import app
 from llmzh.errors import HubError
-from llmzh.hub import HubSettings, _cache_path, fetch_config, fetch_infos, read_cached
+from llmzh.hub import HubSettings, fetch_config, fetch_infos
+from llmzh.repoinfo import cache_path, read_cached
 
 runner = CliRunner()
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog_small.yaml"
@@ -159,7 +160,7 @@ def test_a_malformed_hub_answer_is_unavailable_and_never_cached(
     assert info.status == "unavailable"
     assert info.error is not None and info.error.startswith("127.0.0.1:") and " sent a malformed answer (" in info.error
     assert named in info.error
-    assert not _cache_path(settings.endpoint, "demo/glm-demo").exists()
+    assert not cache_path(settings.endpoint, "demo/glm-demo").exists()
 
 
 def test_show_with_a_malformed_answer_prints_one_line_and_keeps_the_last_good_figures(fakehub: FakeHub) -> None:
@@ -199,7 +200,7 @@ def test_a_cache_file_of_the_right_shape_with_wrong_types_is_ignored(
     fakehub.add_repo("demo/glm-demo", {"config.json": b"{}"}, downloads=77)
     settings = HubSettings(endpoint=fakehub.url)
     fetch_infos(["demo/glm-demo"], settings)
-    path = _cache_path(settings.endpoint, "demo/glm-demo")
+    path = cache_path(settings.endpoint, "demo/glm-demo")
     data = json.loads(path.read_text())
     path.write_text(json.dumps({**data, **tamper}))
     assert read_cached(settings, "demo/glm-demo") is None
@@ -242,14 +243,14 @@ def test_estimate_of_a_config_json_no_real_model_has_is_one_clear_line(
     assert code == 1
     assert err.startswith("Error: evil/config: ") and message in err.splitlines()[0]
     assert "Traceback" not in err and out == ""
-    assert not list(_cache_path(fakehub.url, "evil/config@main", "config").parent.glob("*.json"))
+    assert not list(cache_path(fakehub.url, "evil/config@main", "config").parent.glob("*.json"))
 
 
 def test_a_valid_config_is_cached_and_a_tampered_cache_is_fetched_again(fakehub: FakeHub) -> None:
     fakehub.add_repo("ok/config", {"config.json": json.dumps(LLAMA)})
     settings = HubSettings(endpoint=fakehub.url)
     assert fetch_config("ok/config", settings) == LLAMA
-    path = _cache_path(settings.endpoint, "ok/config@main", "config")
+    path = cache_path(settings.endpoint, "ok/config@main", "config")
     stored = json.loads(path.read_text())
     path.write_text(json.dumps({**stored, "config": {**LLAMA, "num_hidden_layers": 1e30}}))
     fakehub.reset_requests()
@@ -533,7 +534,7 @@ def test_figures_are_fresh_for_24_hours(fakehub: FakeHub) -> None:
     fakehub.add_repo("demo/glm-demo", {"config.json": b"{}"}, downloads=5)
     settings = HubSettings(endpoint=fakehub.url)
     fetch_infos(["demo/glm-demo"], settings)
-    path = _cache_path(settings.endpoint, "demo/glm-demo")
+    path = cache_path(settings.endpoint, "demo/glm-demo")
     for age_h, fetched in ((23.9, 0), (24.1, 1)):
         data = json.loads(path.read_text())
         path.write_text(json.dumps({**data, "fetched_at": time.time() - age_h * 3600}))

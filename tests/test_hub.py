@@ -11,7 +11,8 @@ from fakehub import FakeHub
 from typer.testing import CliRunner
 
 from llmzh.cli import app
-from llmzh.hub import HubSettings, _cache_path, age, fetch_infos, read_cached
+from llmzh.hub import HubSettings, age, fetch_infos
+from llmzh.repoinfo import cache_path, read_cached
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog_small.yaml"
 runner = CliRunner()
@@ -165,7 +166,7 @@ def test_ttl_and_corrupted_cache(fakehub: FakeHub) -> None:
     assert fakehub.count("GET", "/api/models/*") == 3
 
     assert read_cached(s, "demo/glm-demo") is not None
-    path = _cache_path(s.endpoint, "demo/glm-demo")
+    path = cache_path(s.endpoint, "demo/glm-demo")
     path.write_text("{not json", encoding="utf-8")
     fakehub.reset_requests()
     info = fetch_infos(["demo/glm-demo"], s)["demo/glm-demo"]

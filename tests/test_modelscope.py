@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fakehub import FakeHub
 from fakemodelscope import FakeModelScope, Stalled
+from spawned import spawn, wait_for_partial
 from typer.testing import CliRunner
 
 from llmzh import modelscope as ms
@@ -178,13 +179,9 @@ def test_an_interrupted_process_resumes_on_the_next_run(fakems: FakeModelScope, 
     fakems.add_repo(REPO, {WEIGHTS: big})
     fakems.throughput = 4 * 1048576
     partial = snapshot() / f"{WEIGHTS}.incomplete"
-    command = [sys.executable, "-m", "llmzh", "download", REPO, "--source", "modelscope"]
-    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = spawn(["download", REPO, "--source", "modelscope"], os.environ)
     try:
-        deadline = time.monotonic() + 30
-        while not (partial.exists() and partial.stat().st_size >= 2 * 1048576):
-            assert time.monotonic() < deadline and proc.poll() is None, f"no partial file (exit {proc.poll()})"
-            time.sleep(0.02)
+        wait_for_partial(partial, 2 * 1048576, proc)
         started = time.monotonic()
         if how == "killed":
             proc.kill()
@@ -464,14 +461,14 @@ def test_source_from_the_environment_and_bad_values(qwen: FakeModelScope) -> Non
 
 
 def test_a_variant_without_a_modelscope_id_says_what_to_type(fakems: FakeModelScope) -> None:
-    # The source that lists Qwen2.5's quantized repos on ModelScope names another repo for this one.
-    result = run("download", "qwen2.5-0.5b-instruct", "--quant", "awq", "--source", "modelscope")
+    # A GGUF level: no source read names its file layout on ModelScope.
+    result = run("download", "qwen2.5-7b-instruct", "--quant", "q5_k_m", "--source", "modelscope")
     assert result.exit_code == 1
-    assert "the catalog records no ModelScope id for qwen2.5-0.5b-instruct-awq" in result.stderr
+    assert "the catalog records no ModelScope id for qwen2.5-7b-instruct-gguf-q5_k_m" in result.stderr
     assert fakems.requests == []
 
 
-QUANTIZED = "qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
+QUANTIZED = "Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4"  # the variant's own `modelscope` record in the catalog
 
 
 def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeModelScope) -> None:
@@ -487,7 +484,7 @@ def test_a_quantized_variant_downloads_from_its_own_modelscope_repo(qwen: FakeMo
     assert [tuple(rows[f"qwen2.5-0.5b-instruct-{q}"][f] for f in fields) for q in ("bf16", "gptq-int4", "awq")] == [
         ("Qwen/Qwen2.5-0.5B-Instruct", REPO, REPO, 1234),
         ("Qwen/Qwen2.5-0.5B-Instruct-GPTQ-Int4", REPO, QUANTIZED, 77),
-        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, None, None),
+        ("Qwen/Qwen2.5-0.5B-Instruct-AWQ", REPO, "Qwen/Qwen2.5-0.5B-Instruct-AWQ", None),  # not on this server
     ]
 
 
@@ -591,8 +588,6 @@ def test_doctor_counts_a_stored_login_for_modelscope_cn_only(monkeypatch: pytest
 
 def test_only_the_modelscope_module_imports_the_client_and_list_never_loads_it() -> None:
     import ast
-    import subprocess
-    import sys
 
     importers = []
     for path in Path(ms.__file__).parent.rglob("*.py"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llmzh.catalog import Step
-from llmzh.hub import HubInfo
+from llmzh.repoinfo import HubInfo
 from llmzh.schema import (
     Architecture,
     Benchmark,

@@ -9,9 +9,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text as RichText
 
 from llmzh.catalog import Match
-from llmzh.hub import HubInfo, age
+from llmzh.hub import age
 from llmzh.i18n import commercial, fmt, t
 from llmzh.render import count, gb, human_bytes, links, memory, num, params, text, texts
+from llmzh.repoinfo import HubInfo
 from llmzh.schema import DEVELOPER, Device, FigureKind, Lang, Memory, Model, Project
 from llmzh.select import Need, Row
 from llmzh.table import Column

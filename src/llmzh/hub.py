@@ -8,7 +8,6 @@ is imported lazily, only when a request must be made, so commands served from th
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import signal
@@ -20,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
-from llmzh import untrusted
+from llmzh import repoinfo, untrusted
 from llmzh.errors import HubError, UsageError
+from llmzh.repoinfo import HubInfo, HubStatus
 from llmzh.untrusted import Untrusted, shown
 
 if TYPE_CHECKING:
@@ -33,51 +33,6 @@ MIRRORS = {"hf-mirror": "https://hf-mirror.com"}  # the community mirror most us
 DEFAULT_TTL_S = 24 * 3600.0
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_WORKERS = 16
-WEIGHT_SUFFIXES = (".bin", ".safetensors", ".gguf", ".pt", ".pth")
-CACHE_FORMAT = 1
-
-HubStatus = Literal["ok", "gone", "gated", "unavailable"]
-
-
-class HubFile(NamedTuple):
-    name: str
-    size: int | None = None
-    sha256: str | None = None  # LFS files only
-
-
-class HubInfo(NamedTuple):
-    """What the Hub says about one repo, and how fresh that is."""
-
-    repo: str
-    status: HubStatus
-    fetched_at: float | None = None  # when these figures came from the Hub (epoch seconds)
-    cached: bool = False  # served from the disk cache, not a request made now
-    stale: bool = False  # cached figures kept because a fresh fetch failed or was impossible
-    error: str | None = None  # what failed, for `unavailable` and stale results
-    downloads: int | None = None  # last 30 days
-    likes: int | None = None
-    last_modified: str | None = None
-    sha: str | None = None
-    license: str | None = None
-    gated: str | None = None  # "auto" / "manual" when access must be requested
-    params: int | None = None  # safetensors parameter count, where the Hub has one
-    files: tuple[HubFile, ...] = ()
-
-    @property
-    def size_bytes(self) -> int | None:
-        sizes = [f.size for f in self.files]
-        return sum(s for s in sizes if s is not None) if self.files and None not in sizes else None
-
-    @property
-    def weights_bytes(self) -> int | None:
-        weights = [f for f in self.files if f.name.endswith(WEIGHT_SUFFIXES)]
-        if not weights or any(f.size is None for f in weights):
-            return None
-        return sum(f.size or 0 for f in weights)
-
-    @property
-    def has_figures(self) -> bool:
-        return self.fetched_at is not None and self.status in ("ok", "gated")
 
 
 class HubSettings(NamedTuple):
@@ -156,143 +111,6 @@ class HubSettings(NamedTuple):
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-# ---------------------------------------------------------------- disk cache
-
-
-def _cache_path(endpoint: str, repo: str, kind: str = "info") -> Path:
-    import hashlib
-
-    from llmzh.config import cache_dir
-
-    digest = hashlib.sha256(f"{endpoint}\n{repo}".encode()).hexdigest()[:32]
-    return cache_dir() / "hub" / kind / f"{digest}.json"
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None  # missing or corrupted: ignored, rewritten on the next fetch
-    return data if isinstance(data, dict) else None
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Atomic: write a temporary file beside the target, then rename over it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs requests
-
-
-def _info_to_json(info: HubInfo) -> dict[str, Any]:
-    data = info._asdict()
-    data["files"] = [list(f) for f in info.files]
-    for transient in ("cached", "stale", "error"):
-        data.pop(transient)
-    return data
-
-
-def _info_from_json(data: Mapping[str, Any]) -> HubInfo | None:
-    """A cached HubInfo, every field type-checked like a Hub answer (a cache file is as untrusted as the network)."""
-    try:
-        raw_files = data.get("files", [])
-        if not isinstance(raw_files, list) or not all(isinstance(f, list) and len(f) == 3 for f in raw_files):
-            return None
-        status, fetched_at = data.get("status"), data.get("fetched_at")
-        if status not in ("ok", "gone", "gated") or isinstance(fetched_at, bool):
-            return None
-        if not isinstance(fetched_at, (int, float)) or not 0 <= fetched_at < float("inf"):
-            return None
-        return _checked_info(
-            str(data["repo"]),
-            status,
-            fetched_at=float(fetched_at),
-            downloads=data.get("downloads"),
-            likes=data.get("likes"),
-            last_modified=_iso_date(data.get("last_modified")),
-            sha=data.get("sha"),
-            license=data.get("license"),
-            gated=data.get("gated"),
-            params=data.get("params"),
-            files=[(name, size, sha) for name, size, sha in raw_files],
-        )
-    except (Untrusted, KeyError):
-        return None
-
-
-def _iso_date(value: object) -> str | None:
-    """An ISO 8601 timestamp, normalised; raises Untrusted for anything else."""
-    if value is None:
-        return None
-    import datetime
-
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if not isinstance(value, str) or len(value) > 40:
-        raise Untrusted(f"lastModified is not a date: {shown(repr(value)[:40])}")
-    try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        raise Untrusted(f"lastModified is not a date: {shown(repr(value)[:40])}") from None
-
-
-def _checked_info(
-    repo: str,
-    status: HubStatus,
-    *,
-    fetched_at: float,
-    downloads: object,
-    likes: object,
-    last_modified: str | None,
-    sha: object,
-    license: object,
-    gated: object,
-    params: object,
-    files: Iterable[tuple[object, object, object]],
-) -> HubInfo:
-    """A HubInfo from values of unknown type (a Hub answer, a cache file); raises Untrusted naming the bad field."""
-    if gated not in (None, False, "auto", "manual"):
-        raise Untrusted(f"gated is neither false, 'auto' nor 'manual': {shown(repr(gated)[:40])}")
-    checked = []
-    for name, size, sha256 in files:
-        if not isinstance(name, str) or not name or len(name) > untrusted.PATH_MAX:
-            raise Untrusted(f"a file name is not text: {shown(repr(name)[:40])}")
-        checked.append(
-            HubFile(
-                name,
-                untrusted.count(size, f"size of {shown(name)}"),
-                untrusted.optional_hex(sha256, f"sha256 of {shown(name)}", untrusted.SHA256),
-            )
-        )
-    return HubInfo(
-        repo=repo,
-        status=status,
-        fetched_at=fetched_at,
-        downloads=untrusted.count(downloads, "downloads"),
-        likes=untrusted.count(likes, "likes"),
-        last_modified=last_modified,
-        sha=untrusted.optional_hex(sha, "commit id", untrusted.COMMIT),
-        license=untrusted.text(license, "license"),
-        gated=gated if isinstance(gated, str) else None,
-        params=untrusted.count(params, "parameter count"),
-        files=tuple(checked),
-    )
-
-
-def read_cached(settings: HubSettings, repo: str) -> HubInfo | None:
-    data = _read_json(_cache_path(settings.endpoint, repo))
-    if data is None or data.get("format") != CACHE_FORMAT or data.get("repo") != repo:
-        return None
-    return _info_from_json(data)
-
-
-def _write_cached(settings: HubSettings, info: HubInfo) -> None:
-    _write_json(_cache_path(settings.endpoint, info.repo), {"format": CACHE_FORMAT, **_info_to_json(info)})
 
 
 # ---------------------------------------------------------------- the client
@@ -384,13 +202,13 @@ def _from_model_info(repo: str, info: Any) -> HubInfo:
         license_ = tags[0].split(":", 1)[1] if tags else None
     gated = info.gated
     safetensors = info.safetensors
-    return _checked_info(
+    return repoinfo.checked_info(
         repo,
         "gated" if isinstance(gated, str) else "ok",
         fetched_at=time.time(),
         downloads=info.downloads,
         likes=info.likes,
-        last_modified=_iso_date(info.last_modified),
+        last_modified=repoinfo.iso_date(info.last_modified),
         sha=info.sha,
         license=license_,
         gated=gated,
@@ -412,21 +230,10 @@ def _fetch_one(api: HfApi, repo: str, cached: HubInfo | None, settings: HubSetti
     try:
         result = _from_model_info(repo, api.model_info(repo, files_metadata=True, timeout=settings.timeout))
     except _MALFORMED as error:
-        # Never cached: the last good figures, if any, stay in the cache and are shown as stale.
-        message = _malformed(settings, error)
-        if cached is not None:
-            return cached._replace(cached=True, stale=True, error=message)
-        return HubInfo(repo, "unavailable", error=message)
+        return repoinfo.unanswered(repo, cached, _malformed(settings, error))
     except Exception as error:  # noqa: BLE001 - mapped below; anything unmapped is re-raised
-        status, message = describe_failure(error, settings)
-        if status == "gone":
-            result = HubInfo(repo, "gone", fetched_at=time.time(), error=message)
-            _write_cached(settings, result)
-            return result
-        if cached is not None:
-            return cached._replace(cached=True, stale=True, error=message)
-        return HubInfo(repo, status if status != "gated" else "unavailable", error=message)
-    _write_cached(settings, result)
+        return repoinfo.failed(settings, repo, cached, *describe_failure(error, settings))
+    repoinfo.write_cached(settings, result)
     return result
 
 
@@ -435,18 +242,7 @@ def fetch_infos(repos: Iterable[str], settings: HubSettings) -> dict[str, HubInf
 
     Offline, cached figures are returned whatever their age and missing ones come back `unavailable`.
     """
-    now = time.time()
-    results: dict[str, HubInfo] = {}
-    todo: list[tuple[str, HubInfo | None]] = []
-    for repo in dict.fromkeys(repos):
-        cached = read_cached(settings, repo)
-        fresh = cached is not None and cached.fetched_at is not None and now - cached.fetched_at < settings.ttl
-        if cached is not None and (settings.offline or (fresh and not settings.refresh)):
-            results[repo] = cached._replace(cached=True, stale=not fresh)
-        elif settings.offline:
-            results[repo] = HubInfo(repo, "unavailable", error="offline, and not in the cache")
-        else:
-            todo.append((repo, cached))
+    results, todo = repoinfo.from_cache(repos, settings)
     if todo:
         results.update(_fetch_within(todo, settings))
     return results
@@ -495,15 +291,9 @@ def _fetch_within(todo: list[tuple[str, HubInfo | None]], settings: HubSettings)
         if bugs:
             raise bugs[0]
     late = f"{settings.host} did not answer within {settings.timeout:g} s"
-    results: dict[str, HubInfo] = {}
-    for repo, cached in todo:
-        if repo in answered:
-            results[repo] = answered[repo]
-        elif cached is not None:
-            results[repo] = cached._replace(cached=True, stale=True, error=late)
-        else:
-            results[repo] = HubInfo(repo, "unavailable", error=late)
-    return results
+    return {
+        repo: answered[repo] if repo in answered else repoinfo.unanswered(repo, cached, late) for repo, cached in todo
+    }
 
 
 def failure_summary(infos: Iterable[HubInfo], *, source: str = "hf") -> str | None:
@@ -1319,15 +1109,9 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
     """
     check_repo_id(repo)
     rev = revision or "main"
-    path = _cache_path(settings.endpoint, f"{repo}@{rev}", "config")
-    cached = _read_json(path)
-    if cached is not None and not _config_cache_ok(cached):
-        cached = None  # another format, or a file of the right shape with wrong types: fetched again
-    fresh = cached is not None and time.time() - float(cached["fetched_at"]) < settings.ttl
-    if cached is not None and (settings.offline or (fresh and not settings.refresh)):
-        return dict(cached["config"])
-    if settings.offline:
-        raise HubError(f"{repo}: config.json is not in the cache and offline mode is on")
+    cached, use_cached = repoinfo.cached_config(settings, repo, rev)
+    if cached is not None and use_cached:
+        return cached
     from huggingface_hub import get_session, hf_hub_url
     from huggingface_hub.utils._headers import build_hf_headers
     from huggingface_hub.utils._http import hf_raise_for_status
@@ -1345,25 +1129,10 @@ def fetch_config(repo: str, settings: HubSettings, *, revision: str | None = Non
         raise HubError(f"{repo}: config.json is not valid JSON") from error
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         if cached is not None:
-            return dict(cached["config"])  # stale beats nothing: an architecture rarely changes
+            return cached  # stale beats nothing: an architecture rarely changes
         raise _repo_error(error, repo, settings, revision) from error
-    _write_json(
-        path, {"format": CACHE_FORMAT, "repo": repo, "revision": rev, "fetched_at": time.time(), "config": config}
-    )
+    repoinfo.write_config(settings, repo, rev, config)
     return config
-
-
-def _config_cache_ok(cached: Mapping[str, Any]) -> bool:
-    fetched_at = cached.get("fetched_at")
-    if cached.get("format") != CACHE_FORMAT or isinstance(fetched_at, bool):
-        return False
-    if not isinstance(fetched_at, (int, float)) or not 0 <= fetched_at < float("inf"):
-        return False
-    try:
-        untrusted.check_config(cached.get("config"))
-    except Untrusted:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- doctor

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from llmzh import hub, untrusted
+from llmzh import hub, repoinfo, untrusted
 from llmzh.errors import HubError, UsageError
-from llmzh.hub import Digest, HubInfo, HubStatus, LocalFile, RemoteFile, RepoListing
+from llmzh.hub import Digest, LocalFile, RemoteFile, RepoListing
+from llmzh.repoinfo import HubInfo, HubStatus
 from llmzh.untrusted import Untrusted, shown
 
 if TYPE_CHECKING:
@@ -270,7 +271,7 @@ def _fetch_one(api: HubApi, repo: str, cached: HubInfo | None, settings: MsSetti
         with _bounded(api, settings):
             files = api.list_repo_files(repo, "model", revision=DEFAULT_REVISION)
         modified = info.last_modified
-        result = hub._checked_info(
+        result = repoinfo.checked_info(
             repo,
             "gated" if info.gated else "ok",
             fetched_at=time.time(),
@@ -283,50 +284,17 @@ def _fetch_one(api: HubApi, repo: str, cached: HubInfo | None, settings: MsSetti
             params=None,
             files=[(f.path, f.size, f.sha256 or None) for f in files if not f.is_dir],
         )
-    except Untrusted as error:  # never cached: the last good figures, if any, are shown as stale
-        if cached is not None:
-            return cached._replace(cached=True, stale=True, error=_malformed(settings, error))
-        return HubInfo(repo, "unavailable", error=_malformed(settings, error))
+    except Untrusted as error:
+        return repoinfo.unanswered(repo, cached, _malformed(settings, error))
     except Exception as error:  # noqa: BLE001 - mapped below; anything unmapped is re-raised
-        status, message = describe_failure(error, settings)
-        if status == "gone":
-            result = HubInfo(repo, "gone", fetched_at=time.time(), error=message)
-            _write_cached(settings, result)
-            return result
-        if cached is not None:
-            return cached._replace(cached=True, stale=True, error=message)
-        return HubInfo(repo, "unavailable", error=message)
-    _write_cached(settings, result)
+        return repoinfo.failed(settings, repo, cached, *describe_failure(error, settings))
+    repoinfo.write_cached(settings, result)
     return result
-
-
-def _write_cached(settings: MsSettings, info: HubInfo) -> None:
-    hub._write_json(
-        hub._cache_path(settings.endpoint, info.repo), {"format": hub.CACHE_FORMAT, **hub._info_to_json(info)}
-    )
-
-
-def _read_cached(settings: MsSettings, repo: str) -> HubInfo | None:
-    data = hub._read_json(hub._cache_path(settings.endpoint, repo))
-    if data is None or data.get("format") != hub.CACHE_FORMAT or data.get("repo") != repo:
-        return None
-    return hub._info_from_json(data)
 
 
 def fetch_infos(repos: Iterable[str], settings: MsSettings) -> dict[str, HubInfo]:
     """Live ModelScope figures for each repo: cached within the TTL (offline: whatever is cached), else fetched."""
-    now = time.time()
-    results: dict[str, HubInfo] = {}
-    todo: list[tuple[str, HubInfo | None]] = []
-    for repo in dict.fromkeys(repos):
-        cached = _read_cached(settings, repo)
-        fresh = cached is not None and cached.fetched_at is not None and now - cached.fetched_at < settings.ttl
-        if cached is not None and (settings.offline or (fresh and not settings.refresh)):
-            results[repo] = cached._replace(cached=True, stale=not fresh)
-        elif settings.offline:
-            results[repo] = HubInfo(repo, "unavailable", error="offline, and not in the cache")
-        else:
-            todo.append((repo, cached))
+    results, todo = repoinfo.from_cache(repos, settings)
     if todo:
         api = _api(settings)
         workers = max(1, min(settings.max_workers, len(todo)))
@@ -608,15 +576,9 @@ def _read_small(control: Any, response: Any) -> bytes:
 def fetch_config(repo: str, settings: MsSettings, *, revision: str | None = None) -> dict[str, Any]:
     """A repo's config.json from ModelScope, cached on disk like the Hub's (raises HubError)."""
     rev = revision or DEFAULT_REVISION
-    path = hub._cache_path(settings.endpoint, f"{repo}@{rev}", "config")
-    cached = hub._read_json(path)
-    if cached is not None and (cached.get("format") != hub.CACHE_FORMAT or not isinstance(cached.get("config"), dict)):
-        cached = None
-    fresh = cached is not None and time.time() - float(cached.get("fetched_at") or 0) < settings.ttl
-    if cached is not None and (settings.offline or (fresh and not settings.refresh)):
-        return dict(cached["config"])
-    if settings.offline:
-        raise HubError(f"{repo}: config.json is not in the cache and offline mode is on")
+    cached, use_cached = repoinfo.cached_config(settings, repo, rev)
+    if cached is not None and use_cached:
+        return cached
     api = _api(settings)
     try:
         # One bounded request, as the Hub path makes: the client's `download_file` keeps its own hour-long budget.
@@ -631,11 +593,9 @@ def fetch_config(repo: str, settings: MsSettings, *, revision: str | None = None
         raise _repo_error(error, repo, settings, rev) from error
     except Exception as error:  # noqa: BLE001 - mapped; anything unmapped is re-raised
         if cached is not None:
-            return dict(cached["config"])
+            return cached
         raise _repo_error(error, repo, settings, rev) from error
     if not isinstance(config, dict):
         raise HubError(f"{repo}: config.json is not a JSON object")
-    hub._write_json(
-        path, {"format": hub.CACHE_FORMAT, "repo": repo, "revision": rev, "fetched_at": time.time(), "config": config}
-    )
+    repoinfo.write_config(settings, repo, rev, config)
     return config

@@ -15,8 +15,8 @@ from llmzh.table import render as render_table
 
 if TYPE_CHECKING:
     from llmzh.catalog import Match
-    from llmzh.hub import HubInfo
     from llmzh.recommend import Pick
+    from llmzh.repoinfo import HubInfo
 
 UNQUANTIZED = (Quant.FP32, Quant.FP16, Quant.BF16)
 
@@ -267,6 +267,7 @@ def row_json(row: Row, repo: str | None) -> dict[str, Any]:
         "cmmlu": score_value(model, "CMMLU"),
         "modelscope": model.modelscope,
         "modelscope_repo": modelscope_repo(entry, repo),
+        "ollama": {"tag": variant.ollama.tag, "source": variant.ollama.source} if variant.ollama else None,
     }
 
 

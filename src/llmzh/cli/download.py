@@ -147,6 +147,33 @@ def _settings(endpoint: str | None, mirror: str | None, token: str | None, timeo
     return settings
 
 
+def _target(
+    name: str,
+    *,
+    quant: list[str] | None,
+    source: str | None,
+    catalog: list[str] | None,
+    endpoint: str | None,
+    mirror: str | None,
+    token: str | None,
+    timeout: float,
+) -> tuple[Any, Any]:
+    """What `download` and `verify` work on, and the settings of the source it comes from."""
+    from llmzh.catalog import load_catalog
+    from llmzh.download import resolve
+    from llmzh.names import parse_name
+    from llmzh.source import on_modelscope
+
+    typed = parse_name(name)  # a pasted modelscope.cn page means ModelScope unless --source says otherwise
+    wanted = source or ("modelscope" if typed.source == "modelscope" else None)
+    chosen = choose_source(wanted, _settings(endpoint, mirror, token, timeout), token=token)
+    on_ms = chosen.source == "modelscope"
+    target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant), hub_rules=not on_ms)
+    if on_ms:
+        target = on_modelscope(target, typed.repo or name)
+    return target, chosen.settings
+
+
 def _files(count: int) -> str:
     return f"{count} file" if count == 1 else f"{count} files"
 
@@ -271,20 +298,19 @@ def download(
     """
     language = lang_of(lang)
     with reporting_errors():
-        from llmzh.catalog import load_catalog
-        from llmzh.download import base_gone, check_space, license_line, lineage, make_plan, resolve, run, verify_part
+        from llmzh.download import base_gone, check_space, license_line, lineage, make_plan, run, verify_part
         from llmzh.download import to_json as download_json
-        from llmzh.names import parse_name
-        from llmzh.source import on_modelscope
 
-        typed = parse_name(name)  # a pasted modelscope.cn page means ModelScope unless --source says otherwise
-        wanted = source or ("modelscope" if typed.source == "modelscope" else None)
-        chosen = choose_source(wanted, _settings(endpoint, mirror, token, timeout), token=token)
-        settings = chosen.settings
-        on_ms = chosen.source == "modelscope"
-        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant), hub_rules=not on_ms)
-        if on_ms:
-            target = on_modelscope(target, typed.repo or name)
+        target, settings = _target(
+            name,
+            quant=quant,
+            source=source,
+            catalog=catalog,
+            endpoint=endpoint,
+            mirror=mirror,
+            token=token,
+            timeout=timeout,
+        )
         folder = _local_dir(local_dir)
         plan = make_plan(
             target,
@@ -360,19 +386,18 @@ def verify(
     """
     lang_of(lang)
     with reporting_errors():
-        from llmzh.catalog import load_catalog
-        from llmzh.download import plan_verify, resolve, verification_json, verify_part
-        from llmzh.names import parse_name
-        from llmzh.source import on_modelscope
+        from llmzh.download import plan_verify, verification_json, verify_part
 
-        typed = parse_name(name)  # a pasted modelscope.cn page means ModelScope unless --source says otherwise
-        wanted = source or ("modelscope" if typed.source == "modelscope" else None)
-        chosen = choose_source(wanted, _settings(endpoint, mirror, token, timeout), token=token)
-        settings = chosen.settings
-        on_ms = chosen.source == "modelscope"
-        target = resolve(load_catalog(added=catalog), name, quant=_one_quant(quant), hub_rules=not on_ms)
-        if on_ms:
-            target = on_modelscope(target, typed.repo or name)
+        target, settings = _target(
+            name,
+            quant=quant,
+            source=source,
+            catalog=catalog,
+            endpoint=endpoint,
+            mirror=mirror,
+            token=token,
+            timeout=timeout,
+        )
         part = plan_verify(
             target,
             settings,

@@ -193,22 +193,12 @@ def _need_of(runtime: str, ctx: int, vram_gb: float) -> Any:
 
 def _commands(picks: list[Any], runtime: str | None, ctx: int, vram_gb: float | None) -> dict[str, dict[str, str]]:
     """Each pick's commands, sized for the budget; only the chosen runtime's when --runtime is given."""
-    from llmzh.fit import model_arch
-    from llmzh.runtimes.report import commands_for
+    from llmzh.runtimes.report import entry_commands
 
-    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
     found = {}
     for pick in picks:
-        e = pick.entry
-        cmds = commands_for(
-            model_arch(e),
-            e.variant.quant,
-            e.variant.repo,
-            vram_bytes=vram_bytes,
-            ctx=ctx,
-            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
-        )
-        found[e.variant.id] = {k: v for k, v in cmds.items() if runtime is None or k == runtime}
+        cmds = entry_commands(pick.entry, vram_gb=vram_gb, ctx=ctx)
+        found[pick.entry.variant.id] = {k: v for k, v in cmds.items() if runtime is None or k == runtime}
     return found
 
 
@@ -223,7 +213,8 @@ def _downloads(
     offline: bool,
 ) -> Any:
     """Downloads per variant from the Hub: fetched with --live, else whatever the cache already holds."""
-    from llmzh.hub import failure_summary, fetch_infos, read_cached
+    from llmzh.hub import failure_summary, fetch_infos
+    from llmzh.repoinfo import read_cached
 
     settings = hub_settings(endpoint=endpoint, mirror=mirror, token=token, timeout=timeout, offline=offline)
     wanted = sorted({r for r in repos.values() if r})

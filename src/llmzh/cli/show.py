@@ -138,21 +138,11 @@ def show(
 
 def _run_commands(entries: Any, vram_gb: float | None, ctx: int) -> dict[str, dict[str, str]]:
     """Each variant's commands (llmzh.runtimes), sized for the card when one is given."""
-    from llmzh.fit import model_arch
-    from llmzh.runtimes.report import commands_for
+    from llmzh.runtimes.report import entry_commands
 
-    vram_bytes = int(vram_gb * 2**30) if vram_gb is not None else None
     found = {}
     for e in entries:
-        cmds = commands_for(
-            model_arch(e),
-            e.variant.quant,
-            e.variant.repo,
-            vram_bytes=vram_bytes,
-            ctx=ctx,
-            ollama_tag=e.variant.ollama.tag if e.variant.ollama else None,
-        )
-        if cmds:
+        if cmds := entry_commands(e, vram_gb=vram_gb, ctx=ctx):
             found[e.variant.id] = cmds
     return found
 

@@ -16,7 +16,6 @@ from typing import Literal, NamedTuple
 from llmzh.errors import LlmzhError
 
 MiB = 1 << 20
-GiB = 1 << 30
 
 
 class EstimateError(LlmzhError):
@@ -335,9 +334,8 @@ def block_counts(arch: Arch) -> dict[Block, int]:
     return counts
 
 
-def _block_small(arch: Arch, block: Block | None = None) -> int:
+def _block_small(arch: Arch, block: Block) -> int:
     """Biases, norm weights and other small tensors of one decoder layer (a router, a conv, decay parameters)."""
-    block = block or arch.blocks[0]
     h = arch.hidden
     n = 2 * (2 * h if arch.layernorm else h)
     lin, mla, e = arch.linear, arch.mla, arch.moe

@@ -79,6 +79,8 @@ _KEY_BOUND: dict[str, str] = {
     "num_layers": "layers",
     "n_layer": "layers",
     "depth": "layers",
+    "mtp_num_hidden_layers": "layers",
+    "num_nextn_predict_layers": "layers",
     "hidden_size": "hidden",
     "n_embd": "hidden",
     "n_embed": "hidden",
@@ -399,6 +401,12 @@ def _layer_types(r: _Reader, model_type: str, family: str, layers: int, linear: 
         if unknown:
             raise EstimateError(f"{r.family} config: unknown layer type {unknown[0]!r} in 'layer_types'")
         kinds = tuple(_LAYER_TYPE[n] for n in names)
+        if "linear" in kinds and not linear:
+            # Without them a linear layer would be priced as attention with no cache: an under-estimate.
+            raise EstimateError(
+                f"{r.family} config: 'layer_types' lists linear_attention layers but not their "
+                "'linear_num_value_heads' and other linear_* keys"
+            )
         return () if all(k == "full" for k in kinds) else kinds
     if linear:
         every = r.count("full_attention_interval")
@@ -424,11 +432,14 @@ def _vision_params(config: Mapping[str, object], name: str) -> int:
     standard keys are read the same way; the count is reported in ``Arch.counted``."""
     r = _Reader(config, name)
     depth = r.count("depth", "num_hidden_layers")
-    h = r.count("hidden_size", "embed_dim")
+    # Qwen2-VL names the tower's width embed_dim and its output (the LLM's width) hidden_size; later towers name
+    # them hidden_size and out_hidden_size.
+    qwen2_vl = r.has("embed_dim")
+    h = r.count("embed_dim" if qwen2_vl else "hidden_size")
     mlp_ratio = config.get("mlp_ratio")
     ratio_ffn = int(h * mlp_ratio) if isinstance(mlp_ratio, int | float) and 0 < mlp_ratio < 64 else 4 * h
     ffn = r.count("intermediate_size", default=ratio_ffn)
-    out = r.count("out_hidden_size", default=h)
+    out = r.count("hidden_size" if qwen2_vl else "out_hidden_size", default=h)
     patch = r.count("patch_size", default=14)
     temporal = r.count("temporal_patch_size", default=1)
     channels = r.count("in_channels", "in_chans", default=3)
@@ -438,11 +449,16 @@ def _vision_params(config: Mapping[str, object], name: str) -> int:
     norms = 2 * h if gated else 4 * h
     block = 4 * h * h + 4 * h + mlp + norms
     merged = h * merge * merge
-    merger = merged * merged + merged + merged * out + out + 2 * merged
+    projection = merged * merged + merged + merged * out + out
+    # the merger normalises the h-wide patches first: Qwen2.5-VL's RMSNorm, Qwen2-VL's and Qwen3-VL's LayerNorm;
+    # Qwen3-VL's deepstack mergers normalise after merging (LayerNorm of h x merge^2)
+    merger = projection + (h if gated else 2 * h)
     deepstack = config.get("deepstack_visual_indexes")
-    mergers = 1 + (len(deepstack) if isinstance(deepstack, list) else 0)
-    embed = channels * temporal * patch * patch * h + h + r.optional("num_position_embeddings") * h
-    return embed + depth * block + mergers * merger
+    deepstack_mergers = len(deepstack) if isinstance(deepstack, list) else 0
+    positions = r.optional("num_position_embeddings")
+    # the patch embedding's Conv3d has a bias only in Qwen3-VL (the tower with learned position embeddings)
+    embed = channels * temporal * patch * patch * h + (h if positions else 0) + positions * h
+    return embed + depth * block + merger + deepstack_mergers * (projection + 2 * merged)
 
 
 def _mtp_layer_params(arch: Arch) -> int:

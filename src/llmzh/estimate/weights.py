@@ -15,7 +15,6 @@ from llmzh.schema import Quant
 # ggml block types: (weights per block, bytes per block), from ggml/src/ggml-common.h; e.g. block_q4_K holds
 # 2 fp16 scales + 12 bytes of sub-block scales + 128 bytes of 4-bit quants for 256 weights = 4.5 bits per weight.
 _GGML_TYPES: dict[str, tuple[int, int]] = {
-    "f32": (1, 4),
     "q8_0": (32, 34),
     "q5_1": (32, 24),
     "q5_0": (32, 22),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from llmzh.estimate import GGUF_LEVELS, Arch
 from llmzh.runtimes import RuntimeSettingError, commands, llamacpp, ollama, speed, vllm
 from llmzh.runtimes.gpus import GpuSpec
-from llmzh.schema import Quant
+from llmzh.schema import Entry, Quant
 
 GiB = 1 << 30
 ServeRuntime = Literal["vllm", "llama.cpp", "ollama"]
@@ -255,3 +255,18 @@ def runtime_need_bytes(arch: Arch, quant: Quant, runtime: ServeRuntime, *, ctx: 
     if quant not in GGUF_LEVELS:
         return None
     return llamacpp.buffers(arch, quant, ctx=ctx, gpu_layers=arch.layers + 1).gpu_bytes
+
+
+def entry_commands(entry: Entry, *, vram_gb: float | None, ctx: int) -> dict[str, str]:
+    """`commands_for` one catalog entry, sized for a card of ``vram_gb`` GiB (None: not known)."""
+    from llmzh.fit import model_arch
+
+    variant = entry.variant
+    return commands_for(
+        model_arch(entry),
+        variant.quant,
+        variant.repo,
+        vram_bytes=int(vram_gb * 2**30) if vram_gb is not None else None,
+        ctx=ctx,
+        ollama_tag=variant.ollama.tag if variant.ollama else None,
+    )

@@ -19,8 +19,6 @@ bench/speed_accuracy.py on the other rows (quantized vLLM rows, llama.cpp thread
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from llmzh.estimate import Arch, count_params, kv_cache_bytes, weight_bytes
 from llmzh.schema import Quant
 
@@ -30,14 +28,6 @@ FLOPS_EFFICIENCY = 0.5
 RAM_BANDWIDTH_GBS = 51.2
 """RAM bandwidth assumed for the layers ``-ngl`` leaves on the CPU: dual-channel DDR4-3200 (2 channels x 8 bytes x
 3200 MT/s, JEDEC JESD79-4), a common desktop; DDR5 machines are faster."""
-
-
-class Speed(NamedTuple):
-    """Estimated tokens per second (None: the GPU table has no figure for it)."""
-
-    decode_tps: float
-    prefill_tps: float | None
-    gpu: str
 
 
 def bytes_per_token(arch: Arch, quant: Quant, *, context: int, kv_elem_bytes: float = 2) -> int:
