@@ -16,18 +16,8 @@ from typer.testing import CliRunner
 
 from llmzh.cli import app
 from llmzh.errors import HubError
-from llmzh.hub import (
-    HubInfo,
-    HubSettings,
-    _cache_path,
-    _matches_etag,
-    age,
-    failure_summary,
-    fetch_card,
-    fetch_config,
-    fetch_infos,
-    read_cached,
-)
+from llmzh.hub import HubSettings, _matches_etag, age, failure_summary, fetch_card, fetch_config, fetch_infos
+from llmzh.repoinfo import HubInfo, cache_path, read_cached
 
 FIXTURE_ENV = {"LLMZH_CATALOG": str(Path(__file__).parent / "fixtures" / "catalog_small.yaml")}
 runner = CliRunner()
@@ -39,7 +29,7 @@ def settings(hub: FakeHub, **kw: object) -> HubSettings:
 
 def age_cache(hub: FakeHub, repo: str, seconds: float) -> None:
     """Make the cached figures of `repo` `seconds` old, as if fetched that long ago."""
-    path = _cache_path(hub.url, repo)
+    path = cache_path(hub.url, repo)
     data = json.loads(path.read_text(encoding="utf-8"))
     data["fetched_at"] = time.time() - seconds
     path.write_text(json.dumps(data), encoding="utf-8")
