@@ -16,7 +16,18 @@ from typer.testing import CliRunner
 
 from llmzh.cli import app
 from llmzh.errors import HubError
-from llmzh.hub import HubSettings, _matches_etag, age, failure_summary, fetch_card, fetch_config, fetch_infos
+from llmzh.hub import (
+    HubSettings,
+    _matches_etag,
+    age,
+    check_access,
+    failure_summary,
+    fetch_card,
+    fetch_config,
+    fetch_infos,
+    list_repo,
+    require_ok,
+)
 from llmzh.repoinfo import HubInfo, cache_path, read_cached
 
 FIXTURE_ENV = {"LLMZH_CATALOG": str(Path(__file__).parent / "fixtures" / "catalog_small.yaml")}
@@ -334,3 +345,31 @@ def test_strict_passes_when_every_repo_answered(fakehub: FakeHub) -> None:
     result = runner.invoke(app, ["list", "--vram", "7", "--live", "--strict"], env=FIXTURE_ENV)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_gated_refusal_names_the_page_of_the_endpoint_in_use(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/g", {"README.md": b"r", "model.bin": b"x"}, gated="auto")
+    listing = list_repo("demo/g", settings(fakehub))
+    with pytest.raises(HubError) as caught:
+        check_access(listing, ["README.md", "model.bin"], settings(fakehub))
+    assert str(caught.value) == f"demo/g is gated: request access at {fakehub.url}/demo/g and wait until it is granted"
+
+
+def test_strict_failure_names_the_setting_of_the_source_asked() -> None:
+    failed = [HubInfo("a/b", "unavailable", error="h answered HTTP 503")]
+    for source, hint in (
+        ("hf", "retry later, try --endpoint / --mirror, or drop --strict"),
+        ("modelscope", "retry later, check MODELSCOPE_ENDPOINT, or drop --strict"),
+    ):
+        with pytest.raises(HubError) as caught:
+            require_ok(failed, source=source)
+        assert caught.value.hint == hint
+    require_ok([HubInfo("a/b", "ok", fetched_at=1.0)])  # nothing failed: nothing raised
+
+
+def test_fetch_card_drops_dtype_counts_that_are_not_numbers(fakehub: FakeHub) -> None:
+    counts = {"BF16": 6_000, "F8": "many", "I8": True, "F32": 2.5}
+    fakehub.add_repo("demo/odd", {"model.bin": b"w"}, extra={"safetensors": {"parameters": counts, "total": 6_000}})
+    card = fetch_card("demo/odd", settings(fakehub))
+    assert card.dtypes == (("BF16", 6_000),)
+    assert card.params == 6_000
