@@ -10,8 +10,14 @@ from pathlib import Path
 
 
 def spawn(args: list[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
-    """`llmzh ARGS` started in the background, its stdout and stderr captured as text."""
-    command = [sys.executable, "-m", "llmzh", *args]
+    """`llmzh ARGS` started in the background, its stdout and stderr captured as text.
+
+    SIGINT raises KeyboardInterrupt in the child, as in a terminal: a suite started in the background by a shell
+    without job control (`pytest &`, two runs in parallel) has SIGINT ignored, which the child would inherit, and
+    Python then never raises KeyboardInterrupt, so a Ctrl-C test would see the download run to its end.
+    """
+    start = "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); sys.argv[0] = 'llmzh'"
+    command = [sys.executable, "-c", f"{start}; runpy.run_module('llmzh', run_name='__main__')", *args]
     return subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
