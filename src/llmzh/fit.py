@@ -165,23 +165,22 @@ def _anchor_to_published(catalog: Catalog, memo: dict[tuple[str, str], float | N
     wanted = ctx or UNSTATED_FIGURE_CTX
     for project in catalog.projects:
         for model in project.models:
-            gpu = [v for v in model.variants if v.device is Device.GPU]
             for purpose in ("inference", "finetune"):
+                # CPU modes and GGUF fine-tuning have no estimate (estimate_gb), so they neither bound nor are bounded
                 shown: dict[Quant, tuple[float, float]] = {}  # quant -> (published, estimated) of published levels
-                for v in gpu:
+                estimated: list[tuple[str, Quant, float]] = []  # variants that show their estimate
+                for v in model.variants:
                     figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
                     estimate = memo.get((v.id, purpose))
-                    usable = figure is not None and (purpose != "inference" or comparable(figure, wanted))
-                    if usable and figure is not None and estimate is not None:
-                        shown[v.quant] = (figure.gib, estimate)
-                for v in gpu:
-                    figure = v.vram_gb if purpose == "inference" else v.finetune_vram_gb
-                    estimate = memo.get((v.id, purpose))
-                    if estimate is None or (figure is not None and v.quant in shown):
+                    if estimate is None:
                         continue
-                    bounds = [pub + estimate - est for q, (pub, est) in shown.items() if q in quantizes_less(v.quant)]
-                    if bounds and min(bounds) < estimate:
-                        memo[(v.id, purpose)] = min(bounds)
+                    if figure is not None and (purpose != "inference" or comparable(figure, wanted)):
+                        shown[v.quant] = (figure.gib, estimate)  # what make_row shows: the published figure
+                    else:
+                        estimated.append((v.id, v.quant, estimate))
+                for vid, quant, estimate in estimated:
+                    bounds = [pub + estimate - est for q, (pub, est) in shown.items() if q in quantizes_less(quant)]
+                    memo[(vid, purpose)] = min([estimate, *bounds])
 
 
 def _memo_from_json(stored: object) -> dict[tuple[str, str], float | None] | None:
