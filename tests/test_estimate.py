@@ -587,7 +587,9 @@ def test_qlora_is_smaller_than_lora_and_ptuning_trains_a_prefix() -> None:
     a = arch(QWEN2_5_7B)
     lora = estimate_finetune(a, "lora", seq=1024)
     qlora = estimate_finetune(a, "qlora", seq=1024)
-    assert qlora.weights_bytes < lora.weights_bytes / 2
+    # 4-bit blocks, but PEFT holds the untied embedding and LM head in fp32: twice their bf16 size (exact figures:
+    # tests/test_pinned_finetune.py)
+    assert qlora.weights_bytes < lora.weights_bytes
     ptuning = estimate_finetune(arch(CHATGLM_6B), "ptuning", seq=128, base_quant=Quant.INT4, prefix_len=128)
     assert ptuning.trainable_params == 128 * 28 * 2 * 4096
     emb = estimate_finetune(a, "lora", seq=1024, train_embeddings=True)

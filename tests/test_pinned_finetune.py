@@ -98,6 +98,16 @@ def test_peft_casts_what_bitsandbytes_leaves_unquantized_to_fp32() -> None:
     assert ptuning.weights_bytes == blocks + UNQUANTIZED * 2  # 7,006,265,344
 
 
+def test_qlora_double_quantization_stores_0_127_bits_of_constants_per_weight() -> None:
+    """QLoRA paper (Dettmers et al. 2023, sec. 3, Double Quantization): 4-bit NF4 codes, and the constants shrink
+    from 32/64 = 0.5 to 8/64 + 32/(64 x 256) = 0.127 bits per parameter, i.e. n/64 + n/4096 bytes:
+    3,238,002,688 + 101,187,584 + 1,581,056 = 3,340,771,328 bytes of blocks, plus the fp32 rest (PEFT)."""
+    est = estimate_finetune(LLAMA, "qlora", seq=256)
+    blocks = BLOCK_LINEAR // 2 + BLOCK_LINEAR // 64 + BLOCK_LINEAR // 4096
+    assert est.base_quant is Quant.BNB_NF4
+    assert est.weights_bytes == blocks + UNQUANTIZED * 4  # 4,390,412,288
+
+
 # ---------------------------------------------------------------- settings
 
 

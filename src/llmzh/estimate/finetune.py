@@ -192,7 +192,8 @@ def estimate_finetune(
     else:
         weights = weight_bytes(arch, base_quant)
         if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
-            weights -= int(p.block_linear * (0.5 - NF4_DOUBLE_QUANT_BITS / 8))
+            # double quantization: the fp32 absmax's 32/64 = 0.5 bits per weight become NF4_DOUBLE_QUANT_BITS
+            weights -= int(p.block_linear * (0.5 - NF4_DOUBLE_QUANT_BITS) / 8)
         if method != "ptuning" and base_quant in (Quant.BNB_INT8, Quant.BNB_NF4, Quant.BNB_FP4):
             weights += (p.embedding + p.lm_head + p.block_small + p.norms) * (4 - dense_bytes(base_quant))
         if method == "ptuning":
