@@ -45,15 +45,6 @@ def decode(tp: Any, value: Any) -> Any:
         raise ValueError(f"not a cached {getattr(tp, '__name__', tp)}: {error}") from None
 
 
-def _scalar(kind: type) -> Decoder:
-    def check(value: Any) -> Any:
-        if type(value) is not kind and not (kind is float and type(value) is int):
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return check
-
-
 def _mapping(value: Any) -> Any:
     # What json.loads returns holds only JSON values under text keys: the mapping itself is all there is to check.
     if type(value) is not dict:
@@ -77,10 +68,10 @@ def _build(tp: Any) -> Decoder:
     if origin is tuple:
         item_tp = typing.get_args(tp)[0]
         if item_tp in (str, int, float, bool):
-            allowed = _SCALARS[item_tp]
+            allowed = frozenset(_SCALARS[item_tp])
 
             def scalars(value: Any) -> tuple[Any, ...]:
-                if type(value) is not list or not all(type(v) in allowed for v in value):
+                if type(value) is not list or not allowed.issuperset(map(type, value)):
                     raise TypeError(f"expected a list of {item_tp.__name__}")
                 return tuple(value)
 
@@ -90,18 +81,17 @@ def _build(tp: Any) -> Decoder:
         def as_tuple(value: Any) -> tuple[Any, ...]:
             if type(value) is not list:
                 raise TypeError("expected a list")
-            return tuple(item(v) for v in value)
+            return tuple(map(item, value))
 
         return as_tuple
     if origin is Mapping or origin is dict:
         return _mapping
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
+        members = {m.value: m for m in tp}
+        return lambda v: members[v]
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
         return _record(tp)
-    if tp in (str, int, float, bool):
-        return _scalar(tp)
-    raise TypeError(f"no decoder for {tp!r}")  # a record type this module does not know: a bug
+    raise TypeError(f"no decoder for {tp!r}")  # a type this module does not know (scalars are checked in _record)
 
 
 _SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (float, int), bool: (bool,)}
@@ -120,24 +110,39 @@ def _plain(tp: Any) -> tuple[type, ...] | None:
 
 def _record(cls: Any) -> Decoder:
     size = len(cls._fields)
-    plan: list[tuple[tuple[type, ...] | None, Decoder | None]] = []  # filled on first use: Figure.alt is a Figure
+    plan: list[_Plan] = []  # made on first use: Figure.alt is a Figure
 
     def rebuild(value: Any) -> Any:
         if not plan:
-            hints = typing.get_type_hints(cls)
-            for name in cls._fields:
-                allowed = _plain(hints[name])
-                plan.append((allowed, None if allowed is not None else _decoder(hints[name])))
+            plan.append(_plan(cls))
+        plain, nested = plan[0]
         if type(value) is not list or len(value) != size:
             raise TypeError(f"expected {size} fields for {cls.__name__}")
-        out = []
-        for (allowed, decoder), v in zip(plan, value, strict=True):
-            if decoder is not None:
-                out.append(decoder(v))
-            elif type(v) in allowed:  # type: ignore[operator]
-                out.append(v)
-            else:
-                raise TypeError(f"{cls.__name__}: unexpected {type(v).__name__}")
-        return cls(*out)
+        for i, allowed in plain:
+            if type(value[i]) not in allowed:
+                raise TypeError(f"{cls.__name__}: unexpected {type(value[i]).__name__}")
+        if nested:
+            value = value.copy()
+            for i, decoder in nested:
+                value[i] = decoder(value[i])
+        return tuple.__new__(cls, value)  # what the record's own __new__ does, minus a Python call per record
 
     return rebuild
+
+
+# A record's fields by index: those of scalar (or optional scalar) type with the types they may hold, checked
+# inline; the others with their decoders.
+_Plan = tuple[tuple[tuple[int, tuple[type, ...]], ...], tuple[tuple[int, Decoder], ...]]
+
+
+def _plan(cls: Any) -> _Plan:
+    hints = typing.get_type_hints(cls)
+    plain: list[tuple[int, tuple[type, ...]]] = []
+    nested: list[tuple[int, Decoder]] = []
+    for i, name in enumerate(cls._fields):
+        allowed = _plain(hints[name])
+        if allowed is not None:
+            plain.append((i, allowed))
+        else:
+            nested.append((i, _decoder(hints[name])))
+    return tuple(plain), tuple(nested)
