@@ -61,10 +61,6 @@ def _decoder(tp: Any) -> Decoder:
 
 def _build(tp: Any) -> Decoder:
     origin = typing.get_origin(tp)
-    if origin is types.UnionType or origin is typing.Union:
-        (inner_tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        inner = _decoder(inner_tp)
-        return lambda v: None if v is None else inner(v)
     if origin is tuple:
         item_tp = typing.get_args(tp)[0]
         if item_tp in (str, int, float, bool):
@@ -97,17 +93,6 @@ def _build(tp: Any) -> Decoder:
 _SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (float, int), bool: (bool,)}
 
 
-def _plain(tp: Any) -> tuple[type, ...] | None:
-    """The types a scalar or optional-scalar field may hold, checked inline (most fields are these)."""
-    if tp in _SCALARS:
-        return _SCALARS[tp]
-    if typing.get_origin(tp) in (types.UnionType, typing.Union):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and args[0] in _SCALARS:
-            return (*_SCALARS[args[0]], type(None))
-    return None
-
-
 def _record(cls: Any) -> Decoder:
     size = len(cls._fields)
     plan: list[_Plan] = []  # made on first use: Figure.alt is a Figure
@@ -123,26 +108,29 @@ def _record(cls: Any) -> Decoder:
                 raise TypeError(f"{cls.__name__}: unexpected {type(value[i]).__name__}")
         if nested:
             value = value.copy()
-            for i, decoder in nested:
-                value[i] = decoder(value[i])
+            for i, decoder, optional in nested:
+                if value[i] is not None or not optional:
+                    value[i] = decoder(value[i])
         return tuple.__new__(cls, value)  # what the record's own __new__ does, minus a Python call per record
 
     return rebuild
 
 
 # A record's fields by index: those of scalar (or optional scalar) type with the types they may hold, checked
-# inline; the others with their decoders.
-_Plan = tuple[tuple[tuple[int, tuple[type, ...]], ...], tuple[tuple[int, Decoder], ...]]
+# inline; the others with their decoders and whether None is allowed.
+_Plan = tuple[tuple[tuple[int, tuple[type, ...]], ...], tuple[tuple[int, Decoder, bool], ...]]
 
 
 def _plan(cls: Any) -> _Plan:
-    hints = typing.get_type_hints(cls)
     plain: list[tuple[int, tuple[type, ...]]] = []
-    nested: list[tuple[int, Decoder]] = []
-    for i, name in enumerate(cls._fields):
-        allowed = _plain(hints[name])
-        if allowed is not None:
-            plain.append((i, allowed))
+    nested: list[tuple[int, Decoder, bool]] = []
+    hints = typing.get_type_hints(cls)
+    for i, tp in enumerate(hints[name] for name in cls._fields):
+        optional = typing.get_origin(tp) in (types.UnionType, typing.Union)
+        if optional:
+            (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        if tp in _SCALARS:
+            plain.append((i, (*_SCALARS[tp], type(None)) if optional else _SCALARS[tp]))
         else:
-            nested.append((i, _decoder(hints[name])))
+            nested.append((i, _decoder(tp), optional))
     return tuple(plain), tuple(nested)
