@@ -119,25 +119,44 @@ _QWEN_2023_08 = (
     "measured with the 2023-08 modeling_qwen.py, which registered an 8192x8192 bool causal mask in each of the 32 "
     "layers (2.00 GiB; the load-only BF16 row is the weights + exactly 2.00 GiB); current code keeps one mask"
 )
-# Rows reported apart, with their errors, outside the MAPE: (source prefix, precision or None for all, why).
-APART: tuple[tuple[str, str | None, str], ...] = (
+_QWEN_KV_BS4 = (
+    "inconsistent with its own table under any model affine in batch: bs=4 (24.1 GB) lies 4.7 GB above the line "
+    "through bs=1 (16.3) and bs=16 (31.7), which bs=32 (48.7) continues; the row with KV-cache quantization has no "
+    "such step (15.5, 17.2, 22.3, 30.2); unchanged since 26da1a2"
+)
+_CHATGLM2_PTUNING = (
+    "ChatGLM-6B's figure: ChatGLM2's ptuning/README.md (3be48aa, 2023-07-04) is ChatGLM-6B's with the model name "
+    "changed, this sentence word for word ('此时最低只需 6.7G 显存', ChatGLM-6B 9987546, 2023-03-31)"
+)
+# Rows reported apart, with their errors, outside the MAPE: (source prefix, precision or None for all, row fields
+# that must match as well, why).
+APART: tuple[tuple[str, str | None, tuple[tuple[str, object], ...], str], ...] = (
     (
         "THUDM/ChatGLM-6B:README.md@4c923c4",
         None,
+        (),
         "INT8 figures the developers revised (10 -> 8 GB, 11 -> 9 GB) in ba93caf",
     ),
-    ("THUDM/ChatGLM-6B:README_en.md", "INT8", "README_en kept the INT8 10 GB that the zh README revised to 8 GB"),
+    ("THUDM/ChatGLM-6B:README_en.md", "INT8", (), "README_en kept the INT8 10 GB that the zh README revised to 8 GB"),
     (
         "THUDM/ChatGLM-6B:README.md@6ff2b4b",
         None,
+        (),
         "first README (vocab 150528); the figure was removed from README and card",
     ),
-    ("huggingface.co/THUDM/chatglm-6b:README.md@a77bce8", None, "March-2023 card table (vocab 150528), later removed"),
-    ("QwenLM/Qwen:README.md@af6486a", None, _QWEN_2023_08),
-    ("QwenLM/Qwen:README.md@04f896f", None, _QWEN_2023_08),
-    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 8-bit (groupsize 128)", _BELLE_LOAD),
-    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 4-bit (groupsize 128)", _BELLE_LOAD),
-    ("LianjiaTech/BELLE:models/notebook", None, _BELLE_LOAD),
+    (
+        "huggingface.co/THUDM/chatglm-6b:README.md@a77bce8",
+        None,
+        (),
+        "March-2023 card table (vocab 150528), later removed",
+    ),
+    ("QwenLM/Qwen:README.md@af6486a", None, (), _QWEN_2023_08),
+    ("QwenLM/Qwen:README.md@04f896f", None, (), _QWEN_2023_08),
+    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 8-bit (groupsize 128)", (), _BELLE_LOAD),
+    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 4-bit (groupsize 128)", (), _BELLE_LOAD),
+    ("LianjiaTech/BELLE:models/notebook", None, (), _BELLE_LOAD),
+    ("QwenLM/Qwen:README.md@2df8e8a", "BF16", (("batch", 4), ("memory_value", 24.1)), _QWEN_KV_BS4),
+    ("THUDM/ChatGLM2-6B:ptuning/README.md", None, (), _CHATGLM2_PTUNING),
 )
 
 
@@ -154,18 +173,24 @@ class Finetune:
     batch: int = 1  # micro batch when the row states none
     seq: int = 256  # source length when the row states none
     zero2: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-2 (reduce_bucket_size 2e8)
+    zero3: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-3 (sub_group_size 1e9)
     grad_accum: int = 1  # gradient accumulation steps (ZeRO-2 then holds a second half gradient buffer)
     lora_dropout: bool = False  # LoRA dropout > 0 in the scripts (PEFT's default is 0.0)
 
 
 ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
+ZERO3_SUB_GROUP = 1_000_000_000  # QwenLM/Qwen finetune/ds_config_zero3.json: "sub_group_size": 1e9
 FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # QwenLM/Qwen finetune.py: lora_r 64 on c_attn, c_proj, w1, w2; the scripts pass --gradient_checkpointing;
     # README: "Flash attention 2 is applied". finetune_lora_single_gpu.sh runs --bf16 without DeepSpeed (AMP);
-    # finetune_qlora_single_gpu.sh (--fp16) and finetune_ds.sh (full) pass --deepspeed finetune/ds_config_zero2.json.
-    # README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8"; finetune.py:
-    # lora_dropout 0.05.
-    ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"), grad_accum=8, lora_dropout=True)),
+    # finetune_qlora_single_gpu.sh (--fp16) passes --deepspeed finetune/ds_config_zero2.json; finetune_ds.sh (full)
+    # passes finetune/ds_config_zero3.json at every commit since af22d5e (README: "we use DeepSpeed ZeRO 3 in this
+    # script"). README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8";
+    # finetune.py: lora_dropout 0.05.
+    (
+        "QwenLM/Qwen:README.md",
+        Finetune(64, "all", True, zero2=("qlora",), zero3=("full",), grad_accum=8, lora_dropout=True),
+    ),
     # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
     # gradient_checkpointing_enable(); SDPA.
     ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa", lora_dropout=True)),
@@ -315,9 +340,10 @@ def _weights_only(row: Mapping[str, Any]) -> bool:
 
 
 def _apart(row: Mapping[str, Any]) -> str | None:
-    for prefix, precision, why in APART:
+    for prefix, precision, fields, why in APART:
         if str(row["source"]).startswith(prefix) and precision in (None, row.get("precision")):
-            return why
+            if all(row.get(key) == value for key, value in fields):
+                return why
     return None
 
 
@@ -466,6 +492,7 @@ def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: 
         prefix_len=settings.prefix_len,
         attention=settings.attention,
         zero2_bucket=ZERO2_REDUCE_BUCKET if method in settings.zero2 else None,
+        zero3_sub_group=ZERO3_SUB_GROUP if method in settings.zero3 else None,
         grad_accum=settings.grad_accum,
         lora_dropout=settings.lora_dropout,
     )

@@ -721,3 +721,13 @@ def test_shipped_measurements_keep_header_and_sources() -> None:
     text = (ROOT / "bench" / "data" / "vram-validation.yaml").read_text(encoding="utf-8")
     assert text.startswith("# vram-validation.yaml - VALIDATION set")
     assert all(row["source"] and row["memory_unit"] for row in yaml.safe_load(text))
+
+
+def test_rows_apart_match_on_their_fields_too() -> None:
+    bench = _bench()
+    row = {"source": "QwenLM/Qwen:README.md@2df8e8a", "precision": "BF16", "batch": 4, "memory_value": 24.1}
+    assert "affine in batch" in bench._apart(row)
+    # the same table's batch-4 cell with KV-cache quantization (17.2 GB) and its batch-1 cell stay in the MAPE
+    assert bench._apart({**row, "memory_value": 17.2}) is None
+    assert bench._apart({**row, "batch": 1, "memory_value": 16.3}) is None
+    assert "ChatGLM-6B's figure" in bench._apart({"source": "THUDM/ChatGLM2-6B:ptuning/README.md@cb8e8b4"})

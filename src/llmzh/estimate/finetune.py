@@ -4,9 +4,10 @@ Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter f
 paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
 unquantized parameters to fp32; ``modules_to_save`` copies; LoRA dropout on the adapter's input), Korthikanti et al.
 2022 (activations saved per block), DeepSpeed's deepspeed/runtime/zero/stage_1_and_2.py (v0.11, 2023: ZeRO-2's
-gradient buffers and optimizer step), torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's
-auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py (dequantization from 128 rows), Qwen's finetune.py and scripts
-and ChatGLM's ptuning scripts for the defaults the bench uses.
+gradient buffers and optimizer step) and stage3.py (v0.12.3, 2023-11: ZeRO-3's gradient buffer and sub-group step),
+torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py
+(dequantization from 128 rows), Qwen's finetune.py and scripts and ChatGLM's ptuning scripts for the defaults the
+bench uses.
 
 A training step peaks twice: at the end of backward's way through the loss and the recomputed blocks, and in the
 optimizer step after the activations are freed; ``FinetuneEstimate`` keeps both and its totals take the larger.
@@ -49,6 +50,13 @@ ZERO2_STEP_BYTES = 2 + 4
 accumulated half gradients: ``step`` flattens ``averaged_gradients`` into a new half tensor
 (``flatten_dense_tensors_aligned``) and converts it ``.to`` fp32 for the fp32 partition's ``.grad``, both alive at
 once. The gradient buckets and the current micro-step's buffer are released before (``_release_ipg_buffers``)."""
+ZERO3_STEP_BYTES = 2 + 4
+"""DeepSpeed ZeRO-3's optimizer step, per parameter of the sub-group being stepped: ``_prepare_fp32_grad_for_sub_group``
+flattens the sub-group's half gradients into a new tensor and converts it ``.to`` fp32 for the fp32 partition's
+``.grad`` (https://github.com/deepspeedai/DeepSpeed/blob/6ea44d0/deepspeed/runtime/zero/stage3.py, v0.12.3, lines
+1771-1776); ``step`` walks the sub-groups one at a time and ``_release_sub_group`` frees that gradient before the
+next, so the peak is the largest sub-group's (``sub_group_size`` parameters; the greedy grouping in
+``_create_fp16_sub_groups`` can overshoot by one parameter tensor, not counted)."""
 FOREACH_ADAMW_STEP_BYTES = 4
 """torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter: the default foreach implementation on
 CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop version" (torch.optim
@@ -139,6 +147,7 @@ def estimate_finetune(
     prefix_len: int = 128,
     attention: Attention = "flash",
     zero2_bucket: int | None = None,
+    zero3_sub_group: int | None = None,
     grad_accum: int = 1,
     lora_dropout: bool = False,
 ) -> FinetuneEstimate:
@@ -164,6 +173,15 @@ def estimate_finetune(
       double-buffers ``ipg_buffer`` under overlap_comm), and the loss without autocast
       (``LOSS_BYTES_PER_LOGIT_HALF``); with ``grad_accum`` > 1 micro-steps per step, a second half gradient buffer
       (``ZERO2_ACCUMULATED_BYTES``). Its optimizer step holds ``ZERO2_STEP_BYTES`` more per trainable parameter.
+      ``zero3_sub_group``: DeepSpeed ZeRO-3 on one device with that ``sub_group_size`` (Qwen's finetune_ds.sh passes
+      ds_config_zero3.json, "sub_group_size": 1e9; its README: "we use DeepSpeed ZeRO 3 in this script"). One
+      device means one partition holding everything and no gathering (partition_parameters.py
+      ``_no_gather_coalesced`` when ``num_partitions == 1``): the half parameters, ``grad_partitions_flat_buffer``
+      (one half gradient per parameter, accumulated in place across micro-steps), the fp32 partitions and the
+      AdamW states, 16 bytes per trainable parameter, plus the ``__ipg_bucket_flat_buffer`` of ``reduce_bucket_size``
+      half elements (transformers' HfTrainerDeepSpeedConfig.trainer_config_finalize fills "auto" with
+      hidden_size * hidden_size); the loss without autocast; the step adds
+      ``ZERO3_STEP_BYTES`` per parameter of the largest sub-group.
       None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES``).
     * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
       ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
@@ -177,13 +195,15 @@ def estimate_finetune(
     """
     if seq < 1 or batch < 1 or grad_accum < 1:
         raise EstimateError(f"need seq, batch and grad_accum >= 1, got seq={seq}, batch={batch}, {grad_accum=}")
+    if zero2_bucket is not None and zero3_sub_group is not None:
+        raise EstimateError("ZeRO-2 and ZeRO-3 are exclusive: pass zero2_bucket or zero3_sub_group, not both")
     p = count_params(arch)
     if base_quant is None:
         base_quant = Quant.BNB_NF4 if method == "qlora" else Quant.BF16
     act = 2
     tokens = seq * batch
     adapter = 0
-    zero = zero2_bucket is not None
+    zero = zero2_bucket is not None or zero3_sub_group is not None
     if method == "full":
         trainable = p.total
         weights = p.total * act
@@ -228,6 +248,9 @@ def estimate_finetune(
         accumulated = trainable * ZERO2_ACCUMULATED_BYTES if grad_accum > 1 else 0
         grads_opt += buckets + accumulated
         step = trainable * ZERO2_STEP_BYTES - accumulated - buckets
+    if zero3_sub_group is not None:
+        grads_opt += arch.hidden * arch.hidden * act  # __ipg_bucket_flat_buffer, reduce_bucket_size "auto"
+        step = min(trainable, zero3_sub_group) * ZERO3_STEP_BYTES
     return FinetuneEstimate(
         method=method,
         seq=seq,
