@@ -50,6 +50,7 @@ from llmzh.estimate import (  # noqa: E402
     estimate_finetune,
     estimate_inference,
 )
+from llmzh.estimate.finetune import FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0  # noqa: E402
 from llmzh.schema import Quant  # noqa: E402
 
 GiB = 1 << 30
@@ -176,6 +177,7 @@ class Finetune:
     zero3: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-3 (sub_group_size 1e9)
     grad_accum: int = 1  # gradient accumulation steps (ZeRO-2 then holds a second half gradient buffer)
     lora_dropout: bool = False  # LoRA dropout > 0 in the scripts (PEFT's default is 0.0)
+    foreach_intermediates: int = 1  # torch AdamW's foreach intermediates: 2 under PyTorch 2.0, 1 from 2.1
 
 
 ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
@@ -186,10 +188,19 @@ FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # finetune_qlora_single_gpu.sh (--fp16) passes --deepspeed finetune/ds_config_zero2.json; finetune_ds.sh (full)
     # passes finetune/ds_config_zero3.json at every commit since af22d5e (README: "we use DeepSpeed ZeRO 3 in this
     # script"). README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8";
-    # finetune.py: lora_dropout 0.05.
+    # finetune.py: lora_dropout 0.05; README: "we use CUDA 11.8 and Pytorch 2.0" (two foreach AdamW intermediates).
     (
         "QwenLM/Qwen:README.md",
-        Finetune(64, "all", True, zero2=("qlora",), zero3=("full",), grad_accum=8, lora_dropout=True),
+        Finetune(
+            64,
+            "all",
+            True,
+            zero2=("qlora",),
+            zero3=("full",),
+            grad_accum=8,
+            lora_dropout=True,
+            foreach_intermediates=FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0,
+        ),
     ),
     # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
     # gradient_checkpointing_enable(); SDPA.
@@ -495,6 +506,7 @@ def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: 
         zero3_sub_group=ZERO3_SUB_GROUP if method in settings.zero3 else None,
         grad_accum=settings.grad_accum,
         lora_dropout=settings.lora_dropout,
+        foreach_intermediates=settings.foreach_intermediates,
     )
     estimate = (est.total_checkpointed if settings.checkpointing else est.total) / GiB
     error, raw = _compare(estimate, _published_gib(row), row)

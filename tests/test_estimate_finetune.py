@@ -122,3 +122,19 @@ def test_zero3_on_one_device_holds_16_bytes_and_steps_one_sub_group_at_a_time() 
 def test_zero2_and_zero3_are_exclusive() -> None:
     with pytest.raises(LlmzhError, match="ZeRO-2 and ZeRO-3"):
         estimate_finetune(A, "full", seq=256, zero2_bucket=BUCKET, zero3_sub_group=1_000_000_000)
+
+
+def test_pytorch_2_0_foreach_adamw_holds_two_intermediates() -> None:
+    from llmzh.estimate.finetune import FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0
+
+    torch20 = estimate_finetune(
+        A, "lora", seq=16, lora_rank=64, lora_targets="all", foreach_intermediates=FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0
+    )
+    # exp_avg_sq_sqrt and denom, fp32 like the adapters: 8 bytes per adapter parameter (4 from PyTorch 2.1)
+    assert torch20.step_bytes == 8 * LORA_ALL_64
+    assert torch20.total_checkpointed == held(torch20) + 8 * LORA_ALL_64
+    emb = estimate_finetune(A, "lora", seq=16, train_embeddings=True, foreach_intermediates=2)
+    plain = estimate_finetune(A, "lora", seq=16, foreach_intermediates=2)
+    assert emb.step_bytes - plain.step_bytes == 2 * 2 * 32000 * 4096 * 2  # two bf16 intermediates per copy
+    with pytest.raises(LlmzhError, match="foreach_intermediates"):
+        estimate_finetune(A, "lora", seq=16, foreach_intermediates=0)

@@ -58,10 +58,16 @@ flattens the sub-group's half gradients into a new tensor and converts it ``.to`
 next, so the peak is the largest sub-group's (``sub_group_size`` parameters; the greedy grouping in
 ``_create_fp16_sub_groups`` can overshoot by one parameter tensor, not counted)."""
 FOREACH_ADAMW_STEP_BYTES = 4
-"""torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter: the default foreach implementation on
-CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop version" (torch.optim
-docs, ``foreach``; https://github.com/pytorch/pytorch/issues/97712: PR #104898 cut AdamW's to one,
-``exp_avg_sq_sqrt``, for PyTorch 2.1; PyTorch 2.0 held more, so this is a floor)."""
+"""torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter and intermediate: the default foreach
+implementation on CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop
+version" (torch.optim docs, ``foreach``). Since PyTorch 2.1 one intermediate, ``exp_avg_sq_sqrt``
+(https://github.com/pytorch/pytorch/pull/104898, merged 2023-07-10, for issue #97712); see
+``FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0`` for PyTorch 2.0."""
+FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0 = 2
+"""PyTorch 2.0's ``_multi_tensor_adamw`` (https://github.com/pytorch/pytorch/blob/v2.0.0/torch/optim/adamw.py) holds
+two parameter-sized intermediates when it updates the parameters: ``exp_avg_sq_sqrt = torch._foreach_sqrt(...)`` and
+``denom = torch._foreach_add(exp_avg_sq_sqrt, eps)``, both alive at ``torch._foreach_addcdiv_``; PR #104898 made the
+second an in-place add for PyTorch 2.1."""
 LORA_DROPOUT_BYTES = 2 + 1
 """Per input feature of an adapted matrix and token, with LoRA dropout: the dropped-out copy of the input in the model
 dtype, which ``lora_A`` saves for its weight gradient, and the bool mask ``nn.Dropout`` saves for backward."""
@@ -150,6 +156,7 @@ def estimate_finetune(
     zero3_sub_group: int | None = None,
     grad_accum: int = 1,
     lora_dropout: bool = False,
+    foreach_intermediates: int = 1,
 ) -> FinetuneEstimate:
     """Rough peak GPU memory of fine-tuning with AdamW in mixed precision on one device.
 
@@ -182,7 +189,9 @@ def estimate_finetune(
       half elements (transformers' HfTrainerDeepSpeedConfig.trainer_config_finalize fills "auto" with
       hidden_size * hidden_size); the loss without autocast; the step adds
       ``ZERO3_STEP_BYTES`` per parameter of the largest sub-group.
-      None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES``).
+      None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES`` per
+      trainable parameter and intermediate; ``foreach_intermediates`` 1 for PyTorch >= 2.1,
+      ``FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0`` for PyTorch 2.0).
     * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
       ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
     * ``train_embeddings``: embedding and LM head trained as copies in the model dtype (PEFT ``modules_to_save``,
@@ -193,8 +202,11 @@ def estimate_finetune(
     block's full set while it is recomputed. Overhead: CUDA context + workspace + allocator slack on the
     checkpointed activations.
     """
-    if seq < 1 or batch < 1 or grad_accum < 1:
-        raise EstimateError(f"need seq, batch and grad_accum >= 1, got seq={seq}, batch={batch}, {grad_accum=}")
+    if seq < 1 or batch < 1 or grad_accum < 1 or foreach_intermediates < 1:
+        raise EstimateError(
+            f"need seq, batch, grad_accum and foreach_intermediates >= 1, got seq={seq}, batch={batch}, "
+            f"{grad_accum=}, {foreach_intermediates=}"
+        )
     if zero2_bucket is not None and zero3_sub_group is not None:
         raise EstimateError("ZeRO-2 and ZeRO-3 are exclusive: pass zero2_bucket or zero3_sub_group, not both")
     p = count_params(arch)
@@ -208,7 +220,7 @@ def estimate_finetune(
         trainable = p.total
         weights = p.total * act
         grads_opt = p.total * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (act + 4 + ADAMW_STATE_BYTES))
-        step = p.total * FOREACH_ADAMW_STEP_BYTES  # the fp32 master weights are what AdamW steps
+        step = p.total * FOREACH_ADAMW_STEP_BYTES * foreach_intermediates  # AdamW steps the fp32 master weights
     else:
         weights = weight_bytes(arch, base_quant)
         if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
@@ -221,13 +233,13 @@ def estimate_finetune(
             trainable = lora_params(arch, lora_rank, lora_targets)
         adapter = trainable * (act if zero else 4)
         grads_opt = trainable * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (4 + ADAMW_STATE_BYTES))
-        step = trainable * FOREACH_ADAMW_STEP_BYTES  # fp32 adapters: an fp32 intermediate each
+        step = trainable * FOREACH_ADAMW_STEP_BYTES * foreach_intermediates  # fp32 adapters, fp32 intermediates
         if train_embeddings:
             copies = p.embedding + p.lm_head
             trainable += copies
             adapter += copies * act
             grads_opt += copies * (act + ADAMW_STATE_BYTES)
-            step += copies * act  # foreach intermediates take each parameter's dtype
+            step += copies * act * foreach_intermediates  # foreach intermediates take each parameter's dtype
     per_block = _saved_per_token(arch, act) * tokens
     if lora_dropout and method in ("lora", "qlora"):
         per_block += sum(m.rows_in for m in _lora_matrices(arch, lora_targets)) * LORA_DROPOUT_BYTES * tokens
