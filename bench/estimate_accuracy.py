@@ -129,6 +129,11 @@ _CHATGLM2_PTUNING = (
     "ChatGLM-6B's figure: ChatGLM2's ptuning/README.md (3be48aa, 2023-07-04) is ChatGLM-6B's with the model name "
     "changed, this sentence word for word ('此时最低只需 6.7G 显存', ChatGLM-6B 9987546, 2023-03-31)"
 )
+_CHATGLM3_LONGEST = (
+    "lengths are the data's: finetune_hf.py of 9484f82 pads each batch to its longest sample (DataCollatorForSeq2Seq, "
+    "padding='longest') on AdvertiseGen, whose lengths the source does not state, and runs without gradient "
+    "checkpointing, so activations follow them; the configs' 128 + 256 / 256 + 512 are maxima"
+)
 # Rows reported apart, with their errors, outside the MAPE: (source prefix, precision or None for all, row fields
 # that must match as well, why).
 APART: tuple[tuple[str, str | None, tuple[tuple[str, object], ...], str], ...] = (
@@ -158,6 +163,7 @@ APART: tuple[tuple[str, str | None, tuple[tuple[str, object], ...], str], ...] =
     ("LianjiaTech/BELLE:models/notebook", None, (), _BELLE_LOAD),
     ("QwenLM/Qwen:README.md@2df8e8a", "BF16", (("batch", 4), ("memory_value", 24.1)), _QWEN_KV_BS4),
     ("THUDM/ChatGLM2-6B:ptuning/README.md", None, (), _CHATGLM2_PTUNING),
+    ("THUDM/ChatGLM3:finetune_demo/README.md@9484f82", None, (), _CHATGLM3_LONGEST),
 )
 
 
@@ -182,7 +188,8 @@ class Finetune:
 
 ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
 ZERO3_SUB_GROUP = 1_000_000_000  # QwenLM/Qwen finetune/ds_config_zero3.json: "sub_group_size": 1e9
-FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
+# (source prefix, row purpose or None for every purpose, settings); the first match wins.
+FINETUNE_BY_SOURCE: tuple[tuple[str, str | None, Finetune], ...] = (
     # QwenLM/Qwen finetune.py: lora_r 64 on c_attn, c_proj, w1, w2; the scripts pass --gradient_checkpointing;
     # README: "Flash attention 2 is applied". finetune_lora_single_gpu.sh runs --bf16 without DeepSpeed (AMP);
     # finetune_qlora_single_gpu.sh (--fp16) passes --deepspeed finetune/ds_config_zero2.json; finetune_ds.sh (full)
@@ -191,6 +198,7 @@ FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
     # finetune.py: lora_dropout 0.05; README: "we use CUDA 11.8 and Pytorch 2.0" (two foreach AdamW intermediates).
     (
         "QwenLM/Qwen:README.md",
+        None,
         Finetune(
             64,
             "all",
@@ -202,18 +210,31 @@ FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
             foreach_intermediates=FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0,
         ),
     ),
-    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
-    # gradient_checkpointing_enable(); SDPA.
-    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa", lora_dropout=True)),
+    # THUDM/ChatGLM3 finetune_demo/README.md: the figures were written in 9484f82 (2024-01-27) "with the default
+    # config files" of that commit and never changed: configs/lora.yaml r 8, lora_dropout 0.1, max_input_length 128,
+    # max_output_length 256, per_device_train_batch_size 1; configs/ptuning_v2.yaml 256 + 512, batch 4,
+    # num_virtual_tokens 64; finetune_hf.py enabled no gradient checkpointing until b74bab7 (2024-02-06) and no
+    # autocast (no fp16/bf16 in the configs); SDPA.
+    (
+        "THUDM/ChatGLM3:finetune_demo/README.md@9484f82",
+        "finetune-lora",
+        Finetune(8, "default", False, 256, attention="sdpa", batch=1, seq=128, lora_dropout=True),
+    ),
+    (
+        "THUDM/ChatGLM3:finetune_demo/README.md@9484f82",
+        "finetune-ptuning",
+        Finetune(8, "default", False, 512, prefix_len=64, attention="sdpa", batch=4, seq=256),
+    ),
     # THUDM/ChatGLM2-6B ptuning/train.sh: target 128, pre_seq_len 128; main.py gradient_checkpointing_enable().
-    ("THUDM/ChatGLM2-6B:ptuning", Finetune(8, "default", True, 128, attention="sdpa")),
-    # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64, pre_seq_len 128; gradient_checkpointing_enable();
-    # ChatGLM-6B's own eager attention.
-    ("THUDM/ChatGLM-6B", Finetune(8, "default", True, 64, attention="eager", seq=64)),
+    ("THUDM/ChatGLM2-6B:ptuning", None, Finetune(8, "default", True, 128, attention="sdpa")),
+    # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64; gradient_checkpointing_enable(); ChatGLM-6B's own
+    # eager attention. Every ChatGLM-6B P-tuning figure was written on 2023-03-31 (README 7e84262 and ba93caf,
+    # ptuning/README 9987546), when train.sh set PRE_SEQ_LEN=8 (968a306 .. 73f4fe1); ea682a6 (2023-04-06) made it 128.
+    ("THUDM/ChatGLM-6B", None, Finetune(8, "default", True, 64, prefix_len=8, attention="eager", seq=64)),
     # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, LORA_DROPOUT 0.05, MICRO_BATCH_SIZE 4,
     # CUTOFF_LEN 256, 8-bit base, prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era
     # LLaMA: eager attention.
-    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
+    ("Facico/Chinese-Vicuna", None, Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
 )
 
 
@@ -389,9 +410,9 @@ def _compare(estimate: float, published: float, row: Mapping[str, Any]) -> tuple
     return raw, raw
 
 
-def _finetune_settings(source: str) -> Finetune:
-    for prefix, settings in FINETUNE_BY_SOURCE:
-        if source.startswith(prefix):
+def _finetune_settings(source: str, purpose: str) -> Finetune:
+    for prefix, only, settings in FINETUNE_BY_SOURCE:
+        if source.startswith(prefix) and only in (None, purpose):
             return settings
     return Finetune(8, "default", True)
 
@@ -477,7 +498,7 @@ def _inference(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family:
 
 
 def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: str) -> Result:
-    settings = _finetune_settings(str(row["source"]))
+    settings = _finetune_settings(str(row["source"]), str(row["purpose"]))
     methods: dict[str, FinetuneMethod] = {
         "finetune-lora": "lora",
         "finetune-qlora": "qlora",
