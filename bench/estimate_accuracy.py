@@ -167,6 +167,24 @@ APART: tuple[tuple[str, str | None, tuple[tuple[str, object], ...], str], ...] =
 )
 
 
+# Checkpoints the developers changed after writing a source's figures: (source prefix, config.json keys as they
+# were). THUDM/ChatGLM-6B wrote every README and ptuning/README figure between 6ff2b4b (2023-03-13) and ba93caf
+# (2023-03-31); UPDATE.md, 2023/04/06: "移除embedding中的image token以减小显存占用" (the 20,000 image tokens left the
+# embedding: vocab_size 150528 -> 130528; bos/eos ids 150004/150005 became 130004/130005).
+# The March-2023 Hub card (a77bce8) predates the same update.
+CONFIG_OF_THE_TIME: tuple[tuple[str, Mapping[str, object]], ...] = (
+    ("THUDM/ChatGLM-6B:", {"vocab_size": 150528}),
+    ("huggingface.co/THUDM/chatglm-6b:README.md@a77bce8", {"vocab_size": 150528}),
+)
+
+
+def _config_of_the_time(source: str) -> Mapping[str, object]:
+    for prefix, keys in CONFIG_OF_THE_TIME:
+        if source.startswith(prefix):
+            return keys
+    return {}
+
+
 @dataclass(frozen=True, slots=True)
 class Finetune:
     """Training settings fixed by a source's scripts (its table does not repeat them)."""
@@ -434,7 +452,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]], targets: Mapping[str, Target]) -
             out.skipped.append((i, f"no catalog model with an architecture config for {repo}"))
             continue
         try:
-            arch = arch_from_config(target.config)
+            arch = arch_from_config({**target.config, **_config_of_the_time(str(row["source"]))})
         except EstimateError as exc:
             out.skipped.append((i, f"config of {target.model_id} unreadable: {exc.message}"))
             continue

@@ -747,3 +747,11 @@ def test_finetune_settings_follow_the_scripts_of_the_commit_that_wrote_the_figur
     qwen = bench._finetune_settings("QwenLM/Qwen:README.md@2df8e8a", "finetune-full")
     assert qwen.zero3 == ("full",) and "full" not in qwen.zero2  # finetune_ds.sh passes ds_config_zero3.json
     assert qwen.foreach_intermediates == 2  # "we use CUDA 11.8 and Pytorch 2.0"
+
+
+def test_chatglm_6b_figures_are_priced_on_the_march_2023_checkpoint() -> None:
+    bench = _bench()
+    # every THUDM/ChatGLM-6B figure was written before the 2023-04-06 update that removed 20,000 image tokens
+    assert bench._config_of_the_time("THUDM/ChatGLM-6B:README.md@401bf3a") == {"vocab_size": 150528}
+    assert bench._config_of_the_time("THUDM/ChatGLM-6B:ptuning/README.md@401bf3a") == {"vocab_size": 150528}
+    assert bench._config_of_the_time("THUDM/ChatGLM2-6B:README.md@cb8e8b4") == {}
