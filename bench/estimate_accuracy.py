@@ -126,8 +126,9 @@ _QWEN_KV_BS4 = (
     "such step (15.5, 17.2, 22.3, 30.2); unchanged since 26da1a2"
 )
 _CHATGLM2_PTUNING = (
-    "ChatGLM-6B's figure: ChatGLM2's ptuning/README.md (3be48aa, 2023-07-04) is ChatGLM-6B's with the model name "
-    "changed, this sentence word for word ('此时最低只需 6.7G 显存', ChatGLM-6B 9987546, 2023-03-31)"
+    "ChatGLM-6B's figure: ChatGLM2's ptuning/README.md (3be48aa, 2023-07-04) is a lightly edited copy of "
+    "ChatGLM-6B's, this paragraph word for word with the model name changed ('此时最低只需 6.7G 显存', ChatGLM-6B "
+    "9987546, 2023-03-31)"
 )
 _CHATGLM3_LONGEST = (
     "lengths are the data's: finetune_hf.py of 9484f82 pads each batch to its longest sample (DataCollatorForSeq2Seq, "
