@@ -235,3 +235,79 @@ def test_a_load_time_level_carries_its_load_code() -> None:
     target = download_mod.resolve(catalog, "glm-demo-int8")
     assert (target.repo, target.quantized_at_load, target.load_code) == ("demo/glm-demo", True, "model.quantize(8)")
     assert download_mod.resolve(catalog, "demo/some-repo").load_code is None
+
+
+# ---------------------------------------------------------------- which repo paths are refused, and why
+
+REFUSED = [
+    ("", "empty"),
+    ("a\x1bb.bin", "control character"),
+    ("/etc/passwd", "absolute"),
+    ("C:/model.bin", "absolute"),
+    ("../model.bin", "'..' segment"),
+    (".git/config", "'.git' segment"),
+    ("sub/.GIT. /hooks/post-checkout", "'.git' segment"),  # Windows drops the trailing dot and space
+    ("x/.cache/huggingface/download/w.metadata", "'.cache/huggingface' segment"),
+    (".cache/huggingface", "'.cache/huggingface' segment"),
+    ("d" * 256 + "/w.bin", "name too long"),  # a folder name over NAME_MAX (255 bytes)
+    ("f" * 247, "name too long"),  # a file name leaving no room for its 9-byte `.metadata` twin
+]
+
+
+@pytest.mark.parametrize(("path", "why"), REFUSED)
+def test_each_refused_path_names_its_reason(path: str, why: str) -> None:
+    (line,) = download_mod.unsafe_paths([path])
+    assert line.endswith(f"' ({why})")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "d" * 255 + "/w.bin",  # a folder name of exactly NAME_MAX bytes
+        "d" * 250 + "/" + "f" * 246,  # a file name of 255 - 9 bytes
+        ".cache/x/huggingface/w.bin",  # the two names, but not one after the other
+        "huggingface/.cache/w.bin",
+    ],
+)
+def test_paths_at_the_limits_are_accepted(path: str) -> None:
+    assert download_mod.unsafe_paths([path]) == []
+
+
+def path_of(length: int) -> str:
+    """A relative path of exactly `length` bytes made of 200-byte folder names and a file name of 10-210 bytes."""
+    folders = (length - 10) // 201
+    return ("d" * 200 + "/") * folders + "f" * (length - 201 * folders)
+
+
+def test_a_path_must_leave_room_for_its_metadata_twin_under_path_max(tmp_path: Path) -> None:
+    # PATH_MAX 4096 bytes, the terminating NUL included: path + ".metadata" (9) must stay under it
+    assert download_mod.unsafe_paths([path_of(4086)]) == []
+    assert download_mod.unsafe_paths([path_of(4087)]) == [f"'{path_of(4087)}' (path too long)"]
+    destination = tmp_path / "dest"
+    root = len(str(destination)) + 1  # the destination and the "/" after it
+    assert download_mod.unsafe_paths([path_of(4086 - root)], destination) == []
+    assert download_mod.unsafe_paths([path_of(4087 - root)], destination) != []
+
+
+def test_a_refusal_lists_three_paths_then_the_count() -> None:
+    three = download_mod._refuse_paths("org/x", ["'a' (empty)", "'b' (empty)", "'c' (empty)"])
+    assert three.message.endswith("safely: 'a' (empty), 'b' (empty), 'c' (empty)")
+    four = download_mod._refuse_paths("org/x", ["'a' (empty)", "'b' (empty)", "'c' (empty)", "'d' (empty)"])
+    assert four.message.endswith("safely: 'a' (empty), 'b' (empty), 'c' (empty), … (4 in all)")
+
+
+def test_a_local_dir_name_the_system_refuses_is_a_usage_error() -> None:
+    local = Path("/tmp/" + "x" * 300 + "/y")
+    with pytest.raises(download_mod.UsageError) as caught:
+        download_mod.check_local_dir(local)
+    # the path cut at 200 characters, the system's own words, and the limit to keep
+    assert caught.value.message == f"--local-dir {str(local)[:200]}: File name too long"
+    assert caught.value.hint == "give a shorter path (each name at most 255 bytes)"
+
+
+@pytest.mark.parametrize(("count", "listed"), [(6, "f0.bin, f1.bin, f2.bin, f3.bin, f4.bin, f5.bin"), (7, None)])
+def test_six_files_are_listed_whole_and_seven_are_cut(fakehub: FakeHub, count: int, listed: str | None) -> None:
+    fakehub.add_repo(f"demo/n{count}", {f"f{i}.bin": b"x" for i in range(count)})
+    result = dl(f"demo/n{count}", "--include", "*.gguf")
+    shown = listed or "f0.bin, f1.bin, f2.bin, f3.bin, f4.bin, f5.bin, … (7 in all)"
+    assert result.stderr.splitlines()[-1] == f"Hint: its files: {shown}"
