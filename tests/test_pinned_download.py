@@ -311,3 +311,10 @@ def test_six_files_are_listed_whole_and_seven_are_cut(fakehub: FakeHub, count: i
     result = dl(f"demo/n{count}", "--include", "*.gguf")
     shown = listed or "f0.bin, f1.bin, f2.bin, f3.bin, f4.bin, f5.bin, … (7 in all)"
     assert result.stderr.splitlines()[-1] == f"Hint: its files: {shown}"
+
+
+def test_a_second_download_has_nothing_left_to_fetch(glm: FakeHub) -> None:
+    assert dl("glm-demo", "--quiet").exit_code == 0
+    plan = json.loads(dl("glm-demo", "--dry-run", "--json").stdout)
+    assert plan["missing_bytes"] == 0 and plan["repos"][0]["missing_bytes"] == 0
+    assert all(f["present"] for f in plan["repos"][0]["files"])
