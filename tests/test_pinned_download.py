@@ -318,3 +318,33 @@ def test_a_second_download_has_nothing_left_to_fetch(glm: FakeHub) -> None:
     plan = json.loads(dl("glm-demo", "--dry-run", "--json").stdout)
     assert plan["missing_bytes"] == 0 and plan["repos"][0]["missing_bytes"] == 0
     assert all(f["present"] for f in plan["repos"][0]["files"])
+
+
+LOAD_TIME_FIRST = """\
+version: 1
+projects:
+- id: lt
+  name: LT
+  description: A model whose first variant is made at load time.
+  license: {commercial: free, code: Apache-2.0, source: https://example.org/lt}
+  models:
+  - id: lt-6b
+    name: LT-6B
+    format: full
+    variants:
+    - {id: lt-6b-int8, quant: int8, quantize_from: lt-6b-fp16, load_code: model.quantize(8)}
+    - {id: lt-6b-fp16, quant: fp16, repo: org/lt-6b}
+"""
+
+
+def test_a_model_name_downloads_its_first_variant_with_a_repo_of_its_own(tmp_path: Path) -> None:
+    from llmzh.catalog import load_catalog
+
+    path = tmp_path / "lt.yaml"
+    path.write_text(LOAD_TIME_FIRST, encoding="utf-8")
+    catalog = load_catalog(path)
+    target = download_mod.resolve(catalog, "lt-6b")
+    assert target.entry is not None and target.entry.variant.id == "lt-6b-fp16"
+    assert (target.repo, target.quantized_at_load) == ("org/lt-6b", False)
+    int8 = download_mod.resolve(catalog, "lt-6b-int8")  # fetched from its source's repo, quantized when loaded
+    assert (int8.repo, int8.quantized_at_load, int8.load_code) == ("org/lt-6b", True, "model.quantize(8)")
