@@ -98,6 +98,7 @@ def test_a_file_tree_listing_more_files_than_the_plan_adds_none(fakehub: FakeHub
         ("sub/.GIT/hooks/post-checkout", "'.git' segment"),
         (".git./config", "'.git' segment"),
         (".cache/huggingface/download/model.bin.metadata", "'.cache/huggingface' segment"),
+        ("weights/C:model.bin", "drive segment"),  # on Windows, written to the current folder of drive C:
         ("a\x00b.bin", "control character"),
         ("title\x1b]0;pwned\x07.bin", "control character"),
         ("x" * 256 + ".bin", "name too long"),
@@ -563,3 +564,16 @@ def test_a_config_that_cannot_be_fetched_is_one_line_or_the_stale_copy(fakehub: 
     assert fetch_config("ok/cfg", settings) == LLAMA
     fakehub.fail_next("*/config.json", status=500, times=None)
     assert fetch_config("ok/cfg", settings._replace(refresh=True)) == LLAMA  # stale beats nothing
+
+
+def test_a_file_name_that_is_not_text_is_refused_and_shown_cut_short(fakehub: FakeHub, tmp_path: Path) -> None:
+    siblings = [{"rfilename": list(range(30)), "size": 10}]
+    fakehub.add_repo("evil/names", {"config.json": b"{}"}, extra={"siblings": siblings})
+    code, out, err = run("download", "evil/names", "--local-dir", str(tmp_path / "d"))
+    assert code == 1
+    host = fakehub.url.removeprefix("http://")
+    assert err.splitlines()[0] == (
+        f"Error: refusing evil/names: {host} sent a malformed answer "
+        "(a file name is not text: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1); nothing was written"
+    )
+    assert fakehub.transfers == [] and not (tmp_path / "d").exists()

@@ -868,7 +868,7 @@ class _NoBars:
     """A do-nothing stand-in for tqdm: huggingface_hub draws no bar of its own; llmzh draws one from byte counts."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.n = kwargs.get("initial", 0) or 0
+        # huggingface_hub reads and sets these two on its outer bars (`n` through getattr, with 0 if absent).
         self.total = kwargs.get("total")
         self.format_dict: dict[str, Any] = {"rate": None}
 
@@ -879,7 +879,7 @@ class _NoBars:
         return None
 
     def update(self, n: float | None = 1) -> None:
-        self.n += n or 0
+        return None
 
     def refresh(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -905,7 +905,8 @@ _TOKEN_ORIGIN: tuple[str, str, int] | None = None
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+    # Endpoints are checked to be http(s) URLs, and the client sends nothing else.
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
 def _strip_foreign_token(request: Any) -> None:
@@ -989,8 +990,6 @@ def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSet
         return HubError(
             f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
         )
-    if isinstance(error, ValueError) and str(error).startswith("Invalid filename"):
-        return HubError(f"{listing.repo}: refusing a file path that would escape the destination: {shown(str(error))}")
     return _repo_error(error, listing.repo, settings, listing.revision)
 
 
