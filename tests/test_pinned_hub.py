@@ -7,11 +7,15 @@ read back from llmzh's own constants.
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakehub import FakeHub, git_blob_sha1, sha256_hex
+from huggingface_hub import hf_hub_download
 from typer.testing import CliRunner
 
 from llmzh.cli import app
@@ -19,14 +23,20 @@ from llmzh.errors import HubError
 from llmzh.hub import (
     HubSettings,
     _matches_etag,
+    _origin,
+    _resumable_transfers,
+    _Transfer,
     age,
     check_access,
+    download,
     failure_summary,
     fetch_card,
     fetch_config,
     fetch_infos,
+    hub_cache_dir,
     list_repo,
     require_ok,
+    snapshot_dir,
 )
 from llmzh.repoinfo import HubInfo, cache_path, read_cached
 
@@ -373,3 +383,103 @@ def test_fetch_card_drops_dtype_counts_that_are_not_numbers(fakehub: FakeHub) ->
     card = fetch_card("demo/odd", settings(fakehub))
     assert card.dtypes == (("BF16", 6_000),)
     assert card.params == 6_000
+
+
+# ---------------------------------------------------------------- downloads: what the destination already holds
+
+
+def dl(*args: str) -> Any:
+    return runner.invoke(app, ["download", *args, "--lang", "en"], env=FIXTURE_ENV)
+
+
+def test_a_file_a_new_commit_keeps_is_present_through_its_blob(fakehub: FakeHub) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"config.json": b'{"v": 1}', "model.bin": weights})
+    assert dl("demo/a", "--quiet").exit_code == 0
+    fakehub.add_repo("demo/a", {"config.json": b'{"v": 22}', "model.bin": weights})  # the repo moved on
+    commit = fakehub.repo("demo/a").refs["main"]
+    result = dl("demo/a", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    # the new commit has no snapshot link yet, but the weights' blob (named by their sha256) is in the cache
+    assert result.stdout.splitlines()[:3] == [
+        f"demo/a @ main ({commit[:8]}): 2 files, 1009 B; 9 B to download",
+        "        9 B  config.json",
+        "     1000 B  model.bin (present)",
+    ]
+    fakehub.reset_requests()
+    assert dl("demo/a", "--quiet").exit_code == 0
+    assert [t.filename for t in fakehub.transfers] == ["config.json"]
+
+
+def test_a_file_edited_in_a_local_dir_since_its_download_is_fetched_again(fakehub: FakeHub, tmp_path: Path) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"model.bin": weights})
+    target = tmp_path / "d"
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    assert dl("demo/a", "--local-dir", str(target), "--dry-run").stdout.splitlines()[:2] == [
+        f"demo/a @ main ({fakehub.repo('demo/a').refs['main'][:8]}): 1 file, 1000 B; all present",
+        "     1000 B  model.bin (present)",
+    ]
+    edited = target / "model.bin"
+    edited.write_bytes(b"x" * 1000)
+    later = edited.stat().st_mtime + 10  # written after huggingface_hub recorded it: no longer known to match
+    os.utime(edited, (later, later))
+    result = dl("demo/a", "--local-dir", str(target), "--dry-run")
+    assert result.stdout.splitlines()[1] == "     1000 B  model.bin"
+    assert "1000 B to download" in result.stdout.splitlines()[0]
+    fakehub.reset_requests()
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    assert edited.read_bytes() == weights
+    assert [t.filename for t in fakehub.transfers] == ["model.bin"]
+
+
+def test_the_resuming_stand_in_honours_force_download_like_the_function_it_replaces(fakehub: FakeHub) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"model.bin": weights})
+    commit = fakehub.repo("demo/a").refs["main"]
+    assert dl("demo/a", "--quiet").exit_code == 0
+    blob = hub_cache_dir() / "models--demo--a" / "blobs" / sha256_hex(weights)
+
+    def forced() -> None:
+        with _resumable_transfers(_Transfer(None)):
+            hf_hub_download("demo/a", "model.bin", revision=commit, force_download=True, endpoint=fakehub.url)
+
+    fakehub.reset_requests()
+    forced()  # a complete file and no partial: fetched again, whole
+    assert [(t.filename, t.range, t.sent) for t in fakehub.transfers] == [("model.bin", None, 1000)]
+    assert blob.read_bytes() == weights
+    blob.with_name(blob.name + ".incomplete").write_bytes(weights[:400])
+    fakehub.reset_requests()
+    forced()  # a kept partial is not resumed when a fresh copy is asked for
+    assert [(t.filename, t.range, t.sent) for t in fakehub.transfers] == [("model.bin", None, 1000)]
+    assert blob.read_bytes() == weights and not blob.with_name(blob.name + ".incomplete").exists()
+
+
+def test_a_download_run_off_the_main_thread_completes(fakehub: FakeHub, tmp_path: Path) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000})
+    listing = list_repo("demo/a", settings(fakehub))
+    done: list[Path] = []
+    worker = threading.Thread(target=lambda: done.append(download(listing, settings(fakehub), paths=["model.bin"])))
+    worker.start()
+    worker.join()
+    # Ctrl-C can only be caught on the main thread: elsewhere the download runs without a handler of its own
+    assert done == [snapshot_dir("demo/a", listing.commit)]
+    assert (done[0] / "model.bin").read_bytes() == b"w" * 1000
+
+
+# ---------------------------------------------------------------- doctor, and whose origin a request goes to
+
+
+def test_doctor_says_why_the_endpoint_does_not_answer() -> None:
+    result = runner.invoke(app, ["doctor", "--json", "--endpoint", "http://127.0.0.1:9", "--timeout", "1"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["endpoint_ok"], report["endpoint_detail"]) == (False, "cannot reach 127.0.0.1:9 (ConnectError)")
+
+
+def test_an_origin_counts_the_default_port_of_its_scheme() -> None:
+    # RFC 6454: the token guard (Hub and ModelScope) keeps the token on the endpoint's origin, written either way
+    assert _origin("http://Host.example/a") == _origin("http://host.example:80/b") == ("http", "host.example", 80)
+    assert _origin("https://host.example/a") == _origin("HTTPS://host.example:443/") == ("https", "host.example", 443)
+    assert _origin("http://host.example:443/") != _origin("https://host.example/")
+    assert _origin("https://host.example:80/") != _origin("http://host.example/")
