@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fakehub import FakeHub, git_blob_sha1, sha256_hex
 from huggingface_hub import hf_hub_download
+from huggingface_hub._local_folder import get_local_download_paths
 from typer.testing import CliRunner
 
 from llmzh.cli import app
@@ -483,3 +484,38 @@ def test_an_origin_counts_the_default_port_of_its_scheme() -> None:
     assert _origin("https://host.example/a") == _origin("HTTPS://host.example:443/") == ("https", "host.example", 443)
     assert _origin("http://host.example:443/") != _origin("https://host.example/")
     assert _origin("https://host.example:80/") != _origin("http://host.example/")
+
+
+def test_a_local_dir_file_is_present_within_huggingface_hubs_one_second_of_its_record(
+    fakehub: FakeHub, tmp_path: Path
+) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000})
+    target = tmp_path / "d"
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    record = target / ".cache" / "huggingface" / "download" / "model.bin.metadata"
+    commit, etag, _ = record.read_text(encoding="utf-8").splitlines()
+    record.write_text(f"{commit}\n{etag}\n1700000000\n", encoding="utf-8")  # recorded at a whole second
+    get_local_download_paths(target, "model.bin").incomplete_path(etag).write_bytes(b"w" * 300)  # a run left it
+    states = []
+    for after in (0.5, 1.0, 1.5):  # the file's mtime, seconds after the record
+        os.utime(target / "model.bin", (1700000000 + after, 1700000000 + after))
+        (part,) = json.loads(dl("demo/a", "--local-dir", str(target), "--dry-run", "--json").stdout)["repos"]
+        states.append([(f["present"], f["partial_bytes"]) for f in part["files"]])
+    assert states == [[(True, 0)], [(True, 0)], [(False, 300)]]  # a partial counts for a missing file only
+
+
+def test_present_files_count_no_partial_and_a_file_without_checksum_is_planned(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000, "config.json": b"{}"})
+    assert dl("demo/a", "--quiet").exit_code == 0
+    (part,) = json.loads(dl("demo/a", "--dry-run", "--json").stdout)["repos"]
+    assert [(f["path"], f["present"], f["partial_bytes"]) for f in part["files"]] == [
+        ("config.json", True, 0),
+        ("model.bin", True, 0),
+    ]
+    # a listing without sha256 or blob id (a mirror may omit them): nothing names a blob, so nothing is present
+    siblings = [{"rfilename": "extra.bin", "size": 5}]
+    fakehub.add_repo("demo/bare", {"extra.bin": b"e" * 5}, extra={"siblings": siblings})
+    result = dl("demo/bare", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    (part,) = json.loads(result.stdout)["repos"]
+    assert part["files"] == [{"path": "extra.bin", "size": 5, "present": False, "partial_bytes": 0}]
