@@ -350,9 +350,7 @@ def test_a_write_that_fails_on_this_machine_is_not_blamed_on_the_hub(fakehub: Fa
     (target / "sub").write_text("a file where a folder must go")
     code, out, err = run("download", "demo/nested", "--local-dir", str(target), "--quiet")
     assert code == 1
-    assert err.splitlines()[0] == (
-        f"Error: cannot write {target / 'sub'}: File exists (a problem on this machine, not the Hub)"
-    )
+    assert err.splitlines()[0] == (f"Error: {target / 'sub'}: File exists (a problem on this machine, not the Hub)")
 
 
 def test_a_password_in_the_endpoint_is_never_printed(fakehub: FakeHub) -> None:
@@ -577,3 +575,15 @@ def test_a_file_name_that_is_not_text_is_refused_and_shown_cut_short(fakehub: Fa
         "(a file name is not text: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1); nothing was written"
     )
     assert fakehub.transfers == [] and not (tmp_path / "d").exists()
+
+
+def test_a_stored_token_that_cannot_be_read_is_a_local_problem() -> None:
+    from huggingface_hub import constants
+
+    token = Path(constants.HF_TOKEN_PATH)  # in the test's sandbox
+    token.mkdir(parents=True)  # not a file: reading it fails, before any request to huggingface.co
+    info = fetch_infos(["demo/a"], HubSettings())["demo/a"]
+    assert (info.status, info.error) == (
+        "unavailable",
+        f"{token}: Is a directory (a problem on this machine, not the Hub)",
+    )

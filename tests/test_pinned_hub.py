@@ -19,6 +19,7 @@ from huggingface_hub import hf_hub_download
 from huggingface_hub._local_folder import get_local_download_paths
 from typer.testing import CliRunner
 
+from llmzh import hub
 from llmzh.cli import app
 from llmzh.errors import HubError
 from llmzh.hub import (
@@ -519,3 +520,21 @@ def test_present_files_count_no_partial_and_a_file_without_checksum_is_planned(f
     assert result.exit_code == 0, result.stderr
     (part,) = json.loads(result.stdout)["repos"]
     assert part["files"] == [{"path": "extra.bin", "size": 5, "present": False, "partial_bytes": 0}]
+
+
+def test_a_bug_in_a_fetching_thread_surfaces_at_once_in_one_line(
+    fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakehub.add_repo("demo/glm-demo", {"model.bin": b"x"})
+
+    def broken(repo: str, info: object) -> HubInfo:
+        raise RuntimeError(f"bug while reading {repo}")
+
+    monkeypatch.setattr(hub, "_from_model_info", broken)
+    # not after the 300 s the other repos may take: the first bug ends the wait
+    result = runner.invoke(app, ["show", "glm-demo", "--timeout", "300", "--lang", "en"], env=FIXTURE_ENV)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unexpected error (RuntimeError: bug while reading demo/glm-demo)\n"
+        "Hint: run with LLMZH_DEBUG=1 for details\n"
+    )

@@ -177,8 +177,9 @@ def local_problem(error: BaseException) -> str | None:
         return None
     if error.filename is None and error.errno not in _LOCAL_ERRNOS:
         return None
-    where = f" {shown(str(error.filename))}" if error.filename is not None else ""
-    return f"cannot write{where}: {error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
+    # Not "cannot write": reading fails too (a stored token that is not readable, for instance).
+    where = f"{shown(str(error.filename))}: " if error.filename is not None else ""
+    return f"{where}{error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
 
 
 def _siblings(info: Any) -> list[Any]:
