@@ -284,7 +284,7 @@ def _fetch_within(todo: list[tuple[str, HubInfo | None]], settings: HubSettings)
                 done[repo] = info
                 finished.notify_all()
 
-    for _ in range(max(1, min(settings.max_workers, len(todo)))):
+    for _ in range(min(settings.max_workers, len(todo))):  # todo is never empty here
         threading.Thread(target=work, name="llmzh-hub", daemon=True).start()
     with finished:
         finished.wait_for(lambda: bugs or len(done) == len(todo), timeout=max(0.0, deadline - time.monotonic()))
@@ -389,7 +389,7 @@ class LocalFile(NamedTuple):
     """What the destination already holds of one file."""
 
     present: bool  # complete, and for the listed ETag
-    partial: int = 0  # bytes kept from an interrupted download, resumed by the next one
+    partial: int  # bytes kept from an interrupted download, resumed by the next one
 
 
 class Digest(NamedTuple):
@@ -759,7 +759,6 @@ def _resumable_download_to_tmp_and_move(
     partial = Path(incomplete_path)
     if force_download or (expected_size is not None and _size(partial) > expected_size):
         partial.unlink(missing_ok=True)  # not a prefix of this file
-    partial.parent.mkdir(parents=True, exist_ok=True)
     resumed = _size(partial)
     _append_download(partial, resumed, url_to_download, headers, expected_size, filename, tqdm_class)
     if resumed and not _matches_etag(partial, etag):
@@ -954,12 +953,11 @@ def _talking_to(settings: HubSettings) -> Iterator[HfApi]:
     api = _client(settings)
     session = get_session()
     hooks = session.event_hooks
-    if _strip_foreign_token not in hooks["request"] or _check_file_headers not in hooks["response"]:
-        if _strip_foreign_token not in hooks["request"]:
-            hooks["request"].append(_strip_foreign_token)
-        if _check_file_headers not in hooks["response"]:
-            hooks["response"].append(_check_file_headers)
-        session.event_hooks = hooks
+    if _strip_foreign_token not in hooks["request"]:
+        hooks["request"].append(_strip_foreign_token)
+    if _check_file_headers not in hooks["response"]:
+        hooks["response"].append(_check_file_headers)
+    session.event_hooks = hooks
     previous, _TOKEN_ORIGIN = _TOKEN_ORIGIN, _origin(settings.endpoint)
     try:
         yield api
