@@ -387,6 +387,7 @@ def test_a_repo_id_the_hub_cannot_have_is_one_line(command: str, repo: str, reas
     assert code == 2
     first, hint = err.splitlines()
     assert first.startswith(f"Error: {repo!r} is not a Hub repo id: ") and reason in first
+    assert first.count(repr(repo)) == 1  # huggingface_hub's message names it again: said once
     assert hint == "Hint: e.g. THUDM/chatglm-6b-int4"
 
 

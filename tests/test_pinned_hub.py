@@ -538,3 +538,60 @@ def test_a_bug_in_a_fetching_thread_surfaces_at_once_in_one_line(
         "Error: unexpected error (RuntimeError: bug while reading demo/glm-demo)\n"
         "Hint: run with LLMZH_DEBUG=1 for details\n"
     )
+
+
+# ---------------------------------------------------------------- tokens, licences, byte counts, what is left behind
+
+
+def test_a_stored_login_is_not_sent_to_a_mirror(fakehub: FakeHub) -> None:
+    from huggingface_hub import constants
+
+    Path(constants.HF_TOKEN_PATH).write_text("hf_storedLOGINforHuggingFaceOnly", encoding="utf-8")
+    fakehub.add_repo("demo/a", {"model.bin": b"x"})
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].status == "ok"
+    assert dl("demo/a", "--quiet").exit_code == 0
+    assert fakehub.requests and all("authorization" not in r.headers for r in fakehub.requests)
+
+
+def test_the_licence_tag_is_found_among_other_tags(fakehub: FakeHub) -> None:
+    tags = ["text-generation", "zh", "license:apache-2.0", "license:mit"]
+    fakehub.add_repo("demo/a", {"model.bin": b"x"}, tags=tags)
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].license == "apache-2.0"  # the first licence tag
+
+
+def test_byte_counts_add_up_to_the_file_when_a_retry_starts_again_from_zero(
+    fakehub: FakeHub, hf_sleeps: object
+) -> None:
+    mib = 1 << 20  # what llmzh writes at a time
+    data = bytes(range(256)) * (5 * mib // 2 // 256)  # 2.5 MiB
+    fakehub.add_repo("demo/a", {"model.bin": data})
+    fakehub.support_range = False  # the retry after the cut gets the whole file again (200)
+    fakehub.drop_file("model.bin", 3 * mib // 2)  # a clean close: http_get retries at once, within the call
+    listing = list_repo("demo/a", settings(fakehub))
+    counts: list[int] = []
+    path = download(listing, settings(fakehub), paths=["model.bin"], on_bytes=counts.append)
+    assert (path / "model.bin").read_bytes() == data
+    assert -mib in counts  # the MiB written before the cut was taken back...
+    assert sum(counts) == len(data)  # ...so the progress bar ends at the file's size
+
+
+def test_a_download_leaves_huggingface_hub_as_it_found_it(fakehub: FakeHub) -> None:
+    import logging
+
+    from huggingface_hub import constants, file_download
+
+    fakehub.add_repo("demo/a", {"model.bin": b"x" * 100})
+    before = (
+        file_download._download_to_tmp_and_move,
+        constants.HF_HUB_DISABLE_XET,
+        constants.DOWNLOAD_CHUNK_SIZE,
+        logging.getLogger("huggingface_hub").level,
+    )
+    assert dl("demo/a", "--quiet").exit_code == 0
+    after = (
+        file_download._download_to_tmp_and_move,
+        constants.HF_HUB_DISABLE_XET,
+        constants.DOWNLOAD_CHUNK_SIZE,
+        logging.getLogger("huggingface_hub").level,
+    )
+    assert after == before
