@@ -595,3 +595,22 @@ def test_a_download_leaves_huggingface_hub_as_it_found_it(fakehub: FakeHub) -> N
         logging.getLogger("huggingface_hub").level,
     )
     assert after == before
+
+
+def test_no_request_goes_anywhere_but_where_it_was_asked(fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    import huggingface_hub
+    from huggingface_hub.utils import _detect_agent
+
+    # With telemetry on, huggingface_hub fetches a list of AI agents from its import-time endpoint (huggingface.co
+    # for most users, whatever --endpoint says) once per process and day, and names the agent in the user agent.
+    monkeypatch.setattr(_detect_agent, "_registry", None)  # its cache (on disk: in the test's sandbox)
+    monkeypatch.setenv("AI_AGENT", "some-harness")
+    fakehub.add_repo("demo/a", {"model.bin": b"x"})
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].status == "ok"
+    (request,) = fakehub.requests  # the fake Hub is also the import-time endpoint here
+    assert request.path == "/api/models/demo/a?blobs=true"
+    agent = request.headers["user-agent"]
+    assert agent.startswith("llmzh/")
+    assert agent.split("; ")[1:] == [f"hf_hub/{huggingface_hub.__version__}", f"python/{platform.python_version()}"]
