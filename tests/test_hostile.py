@@ -535,12 +535,12 @@ def test_figures_are_fresh_for_24_hours(fakehub: FakeHub) -> None:
     settings = HubSettings(endpoint=fakehub.url)
     fetch_infos(["demo/glm-demo"], settings)
     path = cache_path(settings.endpoint, "demo/glm-demo")
-    for age_h, fetched in ((23.9, 0), (24.1, 1)):
+    for age_s, fetched in ((24 * 3600 - 60, 0), (24 * 3600 + 20, 1)):
         data = json.loads(path.read_text())
-        path.write_text(json.dumps({**data, "fetched_at": time.time() - age_h * 3600}))
+        path.write_text(json.dumps({**data, "fetched_at": time.time() - age_s}))
         fakehub.reset_requests()
         fetch_infos(["demo/glm-demo"], settings)
-        assert fakehub.count("GET", "/api/models/*") == fetched, age_h
+        assert fakehub.count("GET", "/api/models/*") == fetched, age_s
 
 
 def test_age_is_shown_in_seconds_minutes_hours_then_days() -> None:
@@ -588,3 +588,9 @@ def test_a_stored_token_that_cannot_be_read_is_a_local_problem() -> None:
         "unavailable",
         f"{token}: Is a directory (a problem on this machine, not the Hub)",
     )
+
+
+def test_an_endpoint_on_port_zero_is_a_usage_error() -> None:
+    code, out, err = run("show", "glm-demo", "--endpoint", "http://127.0.0.1:0")
+    assert code == 2
+    assert err.splitlines()[0] == "Error: endpoint 'http://127.0.0.1:0' is not an http(s) URL"

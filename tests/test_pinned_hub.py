@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -477,6 +478,15 @@ def test_doctor_says_why_the_endpoint_does_not_answer() -> None:
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["endpoint_ok"], report["endpoint_detail"]) == (False, "cannot reach 127.0.0.1:9 (ConnectError)")
+
+
+def test_doctor_asks_the_endpoint_for_one_model_and_says_how_it_answered(fakehub: FakeHub) -> None:
+    result = runner.invoke(app, ["doctor", "--json", "--endpoint", fakehub.url])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["endpoint_ok"] is True
+    assert re.fullmatch(r"HTTP 404 in \d+ ms", report["endpoint_detail"])  # the fake Hub lists no models: any answer
+    assert [r.path for r in fakehub.requests] == ["/api/models?limit=1"]
 
 
 def test_an_origin_counts_the_default_port_of_its_scheme() -> None:
