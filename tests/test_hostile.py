@@ -594,3 +594,16 @@ def test_an_endpoint_on_port_zero_is_a_usage_error() -> None:
     code, out, err = run("show", "glm-demo", "--endpoint", "http://127.0.0.1:0")
     assert code == 2
     assert err.splitlines()[0] == "Error: endpoint 'http://127.0.0.1:0' is not an http(s) URL"
+
+
+def test_a_long_malformed_commit_id_is_shown_cut_short(fakehub: FakeHub) -> None:
+    fakehub.add_repo("evil/sha", {"config.json": b"{}"}, extra={"sha": "f" * 200})
+    code, out, err = run("download", "evil/sha", "--quiet")
+    assert code == 1
+    host = fakehub.url.removeprefix("http://")
+    shown = "malformed commit id '" + "f" * 79  # the value cut to 80 characters of its repr...
+    shown = (shown + " (expected 40 hex digits)")[:120]  # ...and the reason to 120
+    assert (
+        err.splitlines()[0]
+        == f"Error: refusing evil/sha: {host} sent a malformed answer ({shown}); nothing was written"
+    )
