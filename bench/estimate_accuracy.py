@@ -50,6 +50,7 @@ from llmzh.estimate import (  # noqa: E402
     estimate_finetune,
     estimate_inference,
 )
+from llmzh.estimate.finetune import FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0  # noqa: E402
 from llmzh.schema import Quant  # noqa: E402
 
 GiB = 1 << 30
@@ -119,26 +120,76 @@ _QWEN_2023_08 = (
     "measured with the 2023-08 modeling_qwen.py, which registered an 8192x8192 bool causal mask in each of the 32 "
     "layers (2.00 GiB; the load-only BF16 row is the weights + exactly 2.00 GiB); current code keeps one mask"
 )
-# Rows reported apart, with their errors, outside the MAPE: (source prefix, precision or None for all, why).
-APART: tuple[tuple[str, str | None, str], ...] = (
+_QWEN_KV_BS4 = (
+    "inconsistent with its own table under any model affine in batch: bs=4 (24.1 GB) lies 4.7 GB above the line "
+    "through bs=1 (16.3) and bs=16 (31.7), which bs=32 (48.7) continues; the row with KV-cache quantization has no "
+    "such step (15.5, 17.2, 22.3, 30.2); unchanged since 26da1a2"
+)
+_CHATGLM2_PTUNING = (
+    "ChatGLM-6B's figure: ChatGLM2's ptuning/README.md (3be48aa, 2023-07-04) is a lightly edited copy of "
+    "ChatGLM-6B's, this paragraph word for word with the model name changed ('此时最低只需 6.7G 显存', ChatGLM-6B "
+    "9987546, 2023-03-31)"
+)
+_CHATGLM3_LONGEST = (
+    "lengths are the data's: finetune_hf.py of 9484f82 pads each batch to its longest sample (DataCollatorForSeq2Seq, "
+    "padding='longest') on AdvertiseGen, whose lengths the source does not state, and runs without gradient "
+    "checkpointing, so activations follow them; the configs' 128 + 256 / 256 + 512 are maxima"
+)
+_GLM4_LONGEST = (
+    "lengths are the data's: GLM-4's finetune/finetune.py (3f79b54) pads each batch to its longest sample on the "
+    "user's own data, which the table does not state ('sequence length and batch not stated'); configs/lora.yaml runs "
+    "it under DeepSpeed ZeRO-2 and evaluates with generation at batch 4; max_input/output_length 512 are maxima"
+)
+# Rows reported apart, with their errors, outside the MAPE: (source prefix, precision or None for all, row fields
+# that must match as well, why).
+APART: tuple[tuple[str, str | None, tuple[tuple[str, object], ...], str], ...] = (
     (
         "THUDM/ChatGLM-6B:README.md@4c923c4",
         None,
+        (),
         "INT8 figures the developers revised (10 -> 8 GB, 11 -> 9 GB) in ba93caf",
     ),
-    ("THUDM/ChatGLM-6B:README_en.md", "INT8", "README_en kept the INT8 10 GB that the zh README revised to 8 GB"),
+    ("THUDM/ChatGLM-6B:README_en.md", "INT8", (), "README_en kept the INT8 10 GB that the zh README revised to 8 GB"),
     (
         "THUDM/ChatGLM-6B:README.md@6ff2b4b",
         None,
+        (),
         "first README (vocab 150528); the figure was removed from README and card",
     ),
-    ("huggingface.co/THUDM/chatglm-6b:README.md@a77bce8", None, "March-2023 card table (vocab 150528), later removed"),
-    ("QwenLM/Qwen:README.md@af6486a", None, _QWEN_2023_08),
-    ("QwenLM/Qwen:README.md@04f896f", None, _QWEN_2023_08),
-    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 8-bit (groupsize 128)", _BELLE_LOAD),
-    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 4-bit (groupsize 128)", _BELLE_LOAD),
-    ("LianjiaTech/BELLE:models/notebook", None, _BELLE_LOAD),
+    (
+        "huggingface.co/THUDM/chatglm-6b:README.md@a77bce8",
+        None,
+        (),
+        "March-2023 card table (vocab 150528), later removed",
+    ),
+    ("QwenLM/Qwen:README.md@af6486a", None, (), _QWEN_2023_08),
+    ("QwenLM/Qwen:README.md@04f896f", None, (), _QWEN_2023_08),
+    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 8-bit (groupsize 128)", (), _BELLE_LOAD),
+    ("LianjiaTech/BELLE:models/gptq/README.md", "GPTQ 4-bit (groupsize 128)", (), _BELLE_LOAD),
+    ("LianjiaTech/BELLE:models/notebook", None, (), _BELLE_LOAD),
+    ("QwenLM/Qwen:README.md@2df8e8a", "BF16", (("batch", 4), ("memory_value", 24.1)), _QWEN_KV_BS4),
+    ("THUDM/ChatGLM2-6B:ptuning/README.md", None, (), _CHATGLM2_PTUNING),
+    ("THUDM/ChatGLM3:finetune_demo/README.md@9484f82", None, (), _CHATGLM3_LONGEST),
+    ("THUDM/GLM-4:finetune/README.md", None, (("purpose", "finetune-lora"),), _GLM4_LONGEST),
 )
+
+
+# Checkpoints the developers changed after writing a source's figures: (source prefix, config.json keys as they
+# were). THUDM/ChatGLM-6B wrote every README and ptuning/README figure between 6ff2b4b (2023-03-13) and ba93caf
+# (2023-03-31); UPDATE.md, 2023/04/06: "移除embedding中的image token以减小显存占用" (the 20,000 image tokens left the
+# embedding: vocab_size 150528 -> 130528; bos/eos ids 150004/150005 became 130004/130005).
+# The March-2023 Hub card (a77bce8) predates the same update.
+CONFIG_OF_THE_TIME: tuple[tuple[str, Mapping[str, object]], ...] = (
+    ("THUDM/ChatGLM-6B:", {"vocab_size": 150528}),
+    ("huggingface.co/THUDM/chatglm-6b:README.md@a77bce8", {"vocab_size": 150528}),
+)
+
+
+def _config_of_the_time(source: str) -> Mapping[str, object]:
+    for prefix, keys in CONFIG_OF_THE_TIME:
+        if source.startswith(prefix):
+            return keys
+    return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,30 +205,61 @@ class Finetune:
     batch: int = 1  # micro batch when the row states none
     seq: int = 256  # source length when the row states none
     zero2: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-2 (reduce_bucket_size 2e8)
+    zero3: tuple[str, ...] = ()  # methods the source's scripts run under DeepSpeed ZeRO-3 (sub_group_size 1e9)
     grad_accum: int = 1  # gradient accumulation steps (ZeRO-2 then holds a second half gradient buffer)
     lora_dropout: bool = False  # LoRA dropout > 0 in the scripts (PEFT's default is 0.0)
+    foreach_intermediates: int = 1  # torch AdamW's foreach intermediates: 2 under PyTorch 2.0, 1 from 2.1
 
 
 ZERO2_REDUCE_BUCKET = 200_000_000  # QwenLM/Qwen finetune/ds_config_zero2.json: "reduce_bucket_size": 2e8
-FINETUNE_BY_SOURCE: tuple[tuple[str, Finetune], ...] = (
+ZERO3_SUB_GROUP = 1_000_000_000  # QwenLM/Qwen finetune/ds_config_zero3.json: "sub_group_size": 1e9
+# (source prefix, row purpose or None for every purpose, settings); the first match wins.
+FINETUNE_BY_SOURCE: tuple[tuple[str, str | None, Finetune], ...] = (
     # QwenLM/Qwen finetune.py: lora_r 64 on c_attn, c_proj, w1, w2; the scripts pass --gradient_checkpointing;
     # README: "Flash attention 2 is applied". finetune_lora_single_gpu.sh runs --bf16 without DeepSpeed (AMP);
-    # finetune_qlora_single_gpu.sh (--fp16) and finetune_ds.sh (full) pass --deepspeed finetune/ds_config_zero2.json.
-    # README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8"; finetune.py:
-    # lora_dropout 0.05.
-    ("QwenLM/Qwen:README.md", Finetune(64, "all", True, zero2=("qlora", "full"), grad_accum=8, lora_dropout=True)),
-    # THUDM/ChatGLM3 finetune_demo: lora.yaml r 8, lora_dropout 0.1, max_output_length 512,
-    # gradient_checkpointing_enable(); SDPA.
-    ("THUDM/ChatGLM3:finetune_demo", Finetune(8, "default", True, 512, attention="sdpa", lora_dropout=True)),
+    # finetune_qlora_single_gpu.sh (--fp16) passes --deepspeed finetune/ds_config_zero2.json; finetune_ds.sh (full)
+    # passes finetune/ds_config_zero3.json at every commit since af22d5e (README: "we use DeepSpeed ZeRO 3 in this
+    # script"). README, "Profiling of Memory and Speed": "a batch size of 1 and gradient accumulation of 8";
+    # finetune.py: lora_dropout 0.05; README: "we use CUDA 11.8 and Pytorch 2.0" (two foreach AdamW intermediates).
+    (
+        "QwenLM/Qwen:README.md",
+        None,
+        Finetune(
+            64,
+            "all",
+            True,
+            zero2=("qlora",),
+            zero3=("full",),
+            grad_accum=8,
+            lora_dropout=True,
+            foreach_intermediates=FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0,
+        ),
+    ),
+    # THUDM/ChatGLM3 finetune_demo/README.md: the figures were written in 9484f82 (2024-01-27) "with the default
+    # config files" of that commit and never changed: configs/lora.yaml r 8, lora_dropout 0.1, max_input_length 128,
+    # max_output_length 256, per_device_train_batch_size 1; configs/ptuning_v2.yaml 256 + 512, batch 4,
+    # num_virtual_tokens 64; finetune_hf.py enabled no gradient checkpointing until b74bab7 (2024-02-06) and no
+    # autocast (no fp16/bf16 in the configs); SDPA.
+    (
+        "THUDM/ChatGLM3:finetune_demo/README.md@9484f82",
+        "finetune-lora",
+        Finetune(8, "default", False, 256, attention="sdpa", batch=1, seq=128, lora_dropout=True),
+    ),
+    (
+        "THUDM/ChatGLM3:finetune_demo/README.md@9484f82",
+        "finetune-ptuning",
+        Finetune(8, "default", False, 512, prefix_len=64, attention="sdpa", batch=4, seq=256),
+    ),
     # THUDM/ChatGLM2-6B ptuning/train.sh: target 128, pre_seq_len 128; main.py gradient_checkpointing_enable().
-    ("THUDM/ChatGLM2-6B:ptuning", Finetune(8, "default", True, 128, attention="sdpa")),
-    # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64, pre_seq_len 128; gradient_checkpointing_enable();
-    # ChatGLM-6B's own eager attention.
-    ("THUDM/ChatGLM-6B", Finetune(8, "default", True, 64, attention="eager", seq=64)),
+    ("THUDM/ChatGLM2-6B:ptuning", None, Finetune(8, "default", True, 128, attention="sdpa")),
+    # THUDM/ChatGLM-6B ptuning/train.sh: source 64, target 64; gradient_checkpointing_enable(); ChatGLM-6B's own
+    # eager attention. Every ChatGLM-6B P-tuning figure was written on 2023-03-31 (README 7e84262 and ba93caf,
+    # ptuning/README 9987546), when train.sh set PRE_SEQ_LEN=8 (968a306 .. 73f4fe1); ea682a6 (2023-04-06) made it 128.
+    ("THUDM/ChatGLM-6B", None, Finetune(8, "default", True, 64, prefix_len=8, attention="eager", seq=64)),
     # Facico/Chinese-Vicuna finetune.py: LORA_R 8 on q_proj/v_proj, LORA_DROPOUT 0.05, MICRO_BATCH_SIZE 4,
     # CUTOFF_LEN 256, 8-bit base, prepare_model_for_int8_training (gradient checkpointing); transformers 4.28-era
     # LLaMA: eager attention.
-    ("Facico/Chinese-Vicuna", Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
+    ("Facico/Chinese-Vicuna", None, Finetune(8, "default", True, attention="eager", batch=4, lora_dropout=True)),
 )
 
 
@@ -315,9 +397,10 @@ def _weights_only(row: Mapping[str, Any]) -> bool:
 
 
 def _apart(row: Mapping[str, Any]) -> str | None:
-    for prefix, precision, why in APART:
+    for prefix, precision, fields, why in APART:
         if str(row["source"]).startswith(prefix) and precision in (None, row.get("precision")):
-            return why
+            if all(row.get(key) == value for key, value in fields):
+                return why
     return None
 
 
@@ -352,9 +435,9 @@ def _compare(estimate: float, published: float, row: Mapping[str, Any]) -> tuple
     return raw, raw
 
 
-def _finetune_settings(source: str) -> Finetune:
-    for prefix, settings in FINETUNE_BY_SOURCE:
-        if source.startswith(prefix):
+def _finetune_settings(source: str, purpose: str) -> Finetune:
+    for prefix, only, settings in FINETUNE_BY_SOURCE:
+        if source.startswith(prefix) and only in (None, purpose):
             return settings
     return Finetune(8, "default", True)
 
@@ -376,7 +459,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]], targets: Mapping[str, Target]) -
             out.skipped.append((i, f"no catalog model with an architecture config for {repo}"))
             continue
         try:
-            arch = arch_from_config(target.config)
+            arch = arch_from_config({**target.config, **_config_of_the_time(str(row["source"]))})
         except EstimateError as exc:
             out.skipped.append((i, f"config of {target.model_id} unreadable: {exc.message}"))
             continue
@@ -440,7 +523,7 @@ def _inference(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family:
 
 
 def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: str) -> Result:
-    settings = _finetune_settings(str(row["source"]))
+    settings = _finetune_settings(str(row["source"]), str(row["purpose"]))
     methods: dict[str, FinetuneMethod] = {
         "finetune-lora": "lora",
         "finetune-qlora": "qlora",
@@ -466,8 +549,10 @@ def _finetune(i: int, row: Mapping[str, Any], arch: Arch, quant: Quant, family: 
         prefix_len=settings.prefix_len,
         attention=settings.attention,
         zero2_bucket=ZERO2_REDUCE_BUCKET if method in settings.zero2 else None,
+        zero3_sub_group=ZERO3_SUB_GROUP if method in settings.zero3 else None,
         grad_accum=settings.grad_accum,
         lora_dropout=settings.lora_dropout,
+        foreach_intermediates=settings.foreach_intermediates,
     )
     estimate = (est.total_checkpointed if settings.checkpointing else est.total) / GiB
     error, raw = _compare(estimate, _published_gib(row), row)

@@ -721,3 +721,37 @@ def test_shipped_measurements_keep_header_and_sources() -> None:
     text = (ROOT / "bench" / "data" / "vram-validation.yaml").read_text(encoding="utf-8")
     assert text.startswith("# vram-validation.yaml - VALIDATION set")
     assert all(row["source"] and row["memory_unit"] for row in yaml.safe_load(text))
+
+
+def test_rows_apart_match_on_their_fields_too() -> None:
+    bench = _bench()
+    row = {"source": "QwenLM/Qwen:README.md@2df8e8a", "precision": "BF16", "batch": 4, "memory_value": 24.1}
+    assert "affine in batch" in bench._apart(row)
+    # the same table's batch-4 cell with KV-cache quantization (17.2 GB) and its batch-1 cell stay in the MAPE
+    assert bench._apart({**row, "memory_value": 17.2}) is None
+    assert bench._apart({**row, "batch": 1, "memory_value": 16.3}) is None
+    assert "ChatGLM-6B's figure" in bench._apart({"source": "THUDM/ChatGLM2-6B:ptuning/README.md@cb8e8b4"})
+
+
+def test_finetune_settings_follow_the_scripts_of_the_commit_that_wrote_the_figure() -> None:
+    bench = _bench()
+    source = "THUDM/ChatGLM3:finetune_demo/README.md@9484f82"
+    lora = bench._finetune_settings(source, "finetune-lora")
+    ptuning = bench._finetune_settings(source, "finetune-ptuning")
+    # 9484f82's configs: lora.yaml 128 + 256 at batch 1, ptuning_v2.yaml 256 + 512 at batch 4 with 64 virtual
+    # tokens; finetune_hf.py enabled no gradient checkpointing then
+    assert (lora.seq, lora.target_len, lora.batch, lora.checkpointing) == (128, 256, 1, False)
+    assert (ptuning.seq, ptuning.target_len, ptuning.batch, ptuning.prefix_len) == (256, 512, 4, 64)
+    # ChatGLM-6B's P-tuning figures date from 2023-03-31, when train.sh set PRE_SEQ_LEN=8
+    assert bench._finetune_settings("THUDM/ChatGLM-6B:ptuning/README.md@401bf3a", "finetune-ptuning").prefix_len == 8
+    qwen = bench._finetune_settings("QwenLM/Qwen:README.md@2df8e8a", "finetune-full")
+    assert qwen.zero3 == ("full",) and "full" not in qwen.zero2  # finetune_ds.sh passes ds_config_zero3.json
+    assert qwen.foreach_intermediates == 2  # "we use CUDA 11.8 and Pytorch 2.0"
+
+
+def test_chatglm_6b_figures_are_priced_on_the_march_2023_checkpoint() -> None:
+    bench = _bench()
+    # every THUDM/ChatGLM-6B figure was written before the 2023-04-06 update that removed 20,000 image tokens
+    assert bench._config_of_the_time("THUDM/ChatGLM-6B:README.md@401bf3a") == {"vocab_size": 150528}
+    assert bench._config_of_the_time("THUDM/ChatGLM-6B:ptuning/README.md@401bf3a") == {"vocab_size": 150528}
+    assert bench._config_of_the_time("THUDM/ChatGLM2-6B:README.md@cb8e8b4") == {}

@@ -102,3 +102,39 @@ def test_lora_dropout_keeps_each_adapted_input() -> None:
 def test_gradient_accumulation_must_be_positive() -> None:
     with pytest.raises(LlmzhError, match="grad_accum"):
         estimate_finetune(A, "lora", seq=256, grad_accum=0)
+
+
+def test_zero3_on_one_device_holds_16_bytes_and_steps_one_sub_group_at_a_time() -> None:
+    est = estimate_finetune(A, "full", seq=256, zero3_sub_group=1_000_000_000, grad_accum=8)
+    # half parameter 2 + half gradient (grad_partitions_flat_buffer, accumulated in place) 2 + fp32 4 + AdamW 8,
+    # and the ipg bucket of reduce_bucket_size "auto" = hidden x hidden half elements
+    assert est.weights_bytes + est.grads_optimizer_bytes == 16 * N + 4096 * 4096 * 2
+    # step: the largest sub-group's flattened half gradients 2 + their fp32 copy 4, not the whole model's
+    assert est.step_bytes == 6 * 1_000_000_000
+    small = estimate_finetune(A, "full", seq=256, zero3_sub_group=10**12)
+    assert small.step_bytes == 6 * N
+    # no autocast under DeepSpeed: the loss in the half dtype, as under ZeRO-2
+    zero2 = estimate_finetune(A, "full", seq=256, zero2_bucket=BUCKET)
+    assert est.activation_checkpointed_bytes == zero2.activation_checkpointed_bytes
+    assert est.total_checkpointed - est.overhead_bytes == 16 * N + 4096 * 4096 * 2 + 6 * 1_000_000_000
+
+
+def test_zero2_and_zero3_are_exclusive() -> None:
+    with pytest.raises(LlmzhError, match="ZeRO-2 and ZeRO-3"):
+        estimate_finetune(A, "full", seq=256, zero2_bucket=BUCKET, zero3_sub_group=1_000_000_000)
+
+
+def test_pytorch_2_0_foreach_adamw_holds_two_intermediates() -> None:
+    from llmzh.estimate.finetune import FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0
+
+    torch20 = estimate_finetune(
+        A, "lora", seq=16, lora_rank=64, lora_targets="all", foreach_intermediates=FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0
+    )
+    # exp_avg_sq_sqrt and denom, fp32 like the adapters: 8 bytes per adapter parameter (4 from PyTorch 2.1)
+    assert torch20.step_bytes == 8 * LORA_ALL_64
+    assert torch20.total_checkpointed == held(torch20) + 8 * LORA_ALL_64
+    emb = estimate_finetune(A, "lora", seq=16, train_embeddings=True, foreach_intermediates=2)
+    plain = estimate_finetune(A, "lora", seq=16, foreach_intermediates=2)
+    assert emb.step_bytes - plain.step_bytes == 2 * 2 * 32000 * 4096 * 2  # two bf16 intermediates per copy
+    with pytest.raises(LlmzhError, match="foreach_intermediates"):
+        estimate_finetune(A, "lora", seq=16, foreach_intermediates=0)

@@ -453,20 +453,20 @@ def test_a_catalog_with_a_400_digit_number_is_one_line(tmp_path: Path, old: str,
 def test_catalog_check_parses_the_file_once_however_many_problems(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llmzh.catalog as catalog_mod
+    from llmzh import yamldoc
 
     text = FIXTURE.read_text(encoding="utf-8")
     broken = text.replace("quant: int4\n", "quant: int3\n").replace("quant: int8\n", "quant: int9\n")
     path = tmp_path / "c.yaml"
     path.write_text(broken, encoding="utf-8")
     parses: list[int] = []
-    real = catalog_mod._StrictLoader.get_single_node
+    real = yamldoc.StrictLoader.get_single_node
 
     def counting(self: object) -> object:
         parses.append(1)
         return real(self)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(catalog_mod._StrictLoader, "get_single_node", counting)
+    monkeypatch.setattr(yamldoc.StrictLoader, "get_single_node", counting)
     result = runner.invoke(app, ["catalog", "check", str(path)])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -478,14 +478,14 @@ def test_catalog_check_parses_the_file_once_however_many_problems(
 def test_catalog_check_problems_found_after_validation_are_located_without_a_second_parse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llmzh.catalog as catalog_mod
+    from llmzh import yamldoc
 
     text = FIXTURE.read_text(encoding="utf-8")
     source = "    params_b: {value: 6.2, source: https://example.org/glm-demo/README.md}\n"
     assert source in text
     path = tmp_path / "c.yaml"
     path.write_text(text.replace(source, "    params_b: {value: 6.2}\n"), encoding="utf-8")
-    monkeypatch.setattr(catalog_mod.yaml, "compose", None)  # the old second parse, per problem
+    monkeypatch.setattr(yamldoc.yaml, "compose", None)  # the old second parse, per problem
     result = runner.invoke(app, ["catalog", "check", str(path)])
     assert result.exit_code == 1
     line = text.splitlines().index(source.rstrip("\n")) + 1

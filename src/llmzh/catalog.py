@@ -13,8 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-import yaml
-
 from llmzh.errors import CatalogError, NotFoundError
 from llmzh.schema import (
     BENCHMARKS,
@@ -30,6 +28,8 @@ from llmzh.schema import (
 )
 
 if TYPE_CHECKING:
+    import yaml
+
     from llmzh.names import Name as ParsedName
 
 ENV_CATALOG = "LLMZH_CATALOG"
@@ -121,27 +121,6 @@ def catalog_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 # ---------------------------------------------------------------- YAML
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe loader that refuses duplicate mapping keys instead of silently keeping the last."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
-            )
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_text(path: Path) -> str:
     """The file's text; a FIFO, device or folder is refused before it is read (reading one could block forever)."""
     import stat
@@ -170,44 +149,15 @@ def _read_text(path: Path) -> str:
 
 def _read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (to locate problems) and its data, from one parse."""
-    text = _read_text(path)
-    try:
-        loader = _StrictLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CatalogError([f"{path}{line}: malformed YAML: {reason}"]) from exc
-    except (ValueError, RecursionError) as exc:  # a number of over 4300 digits, nesting past Python's stack
-        what = "nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
-        raise CatalogError([f"{path}: malformed YAML: {what}"]) from exc
-    return node, data
+    from llmzh import yamldoc  # PyYAML is only needed when a file is parsed, not when its cache is read
+
+    return yamldoc.parse(_read_text(path), str(path))
 
 
 def _line_of(root: yaml.Node | None, path: tuple[Step, ...]) -> int | None:
-    """Line of the node at `path` in the document's node tree (kept from the one parse)."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for key, _ in path:
-        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    line = key_node.start_mark.line + 1
-                    node = value_node
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    from llmzh import yamldoc
+
+    return yamldoc.line_of(root, [key for key, _ in path])
 
 
 # ---------------------------------------------------------------- conversion into records

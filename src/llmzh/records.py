@@ -45,15 +45,6 @@ def decode(tp: Any, value: Any) -> Any:
         raise ValueError(f"not a cached {getattr(tp, '__name__', tp)}: {error}") from None
 
 
-def _scalar(kind: type) -> Decoder:
-    def check(value: Any) -> Any:
-        if type(value) is not kind and not (kind is float and type(value) is int):
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return check
-
-
 def _mapping(value: Any) -> Any:
     # What json.loads returns holds only JSON values under text keys: the mapping itself is all there is to check.
     if type(value) is not dict:
@@ -70,17 +61,13 @@ def _decoder(tp: Any) -> Decoder:
 
 def _build(tp: Any) -> Decoder:
     origin = typing.get_origin(tp)
-    if origin is types.UnionType or origin is typing.Union:
-        (inner_tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        inner = _decoder(inner_tp)
-        return lambda v: None if v is None else inner(v)
     if origin is tuple:
         item_tp = typing.get_args(tp)[0]
         if item_tp in (str, int, float, bool):
-            allowed = _SCALARS[item_tp]
+            allowed = frozenset(_SCALARS[item_tp])
 
             def scalars(value: Any) -> tuple[Any, ...]:
-                if type(value) is not list or not all(type(v) in allowed for v in value):
+                if type(value) is not list or not allowed.issuperset(map(type, value)):
                     raise TypeError(f"expected a list of {item_tp.__name__}")
                 return tuple(value)
 
@@ -90,54 +77,60 @@ def _build(tp: Any) -> Decoder:
         def as_tuple(value: Any) -> tuple[Any, ...]:
             if type(value) is not list:
                 raise TypeError("expected a list")
-            return tuple(item(v) for v in value)
+            return tuple(map(item, value))
 
         return as_tuple
     if origin is Mapping or origin is dict:
         return _mapping
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
+        members = {m.value: m for m in tp}
+        return lambda v: members[v]
     if isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields"):
         return _record(tp)
-    if tp in (str, int, float, bool):
-        return _scalar(tp)
-    raise TypeError(f"no decoder for {tp!r}")  # a record type this module does not know: a bug
+    raise TypeError(f"no decoder for {tp!r}")  # a type this module does not know (scalars are checked in _record)
 
 
 _SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (float, int), bool: (bool,)}
 
 
-def _plain(tp: Any) -> tuple[type, ...] | None:
-    """The types a scalar or optional-scalar field may hold, checked inline (most fields are these)."""
-    if tp in _SCALARS:
-        return _SCALARS[tp]
-    if typing.get_origin(tp) in (types.UnionType, typing.Union):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and args[0] in _SCALARS:
-            return (*_SCALARS[args[0]], type(None))
-    return None
-
-
 def _record(cls: Any) -> Decoder:
     size = len(cls._fields)
-    plan: list[tuple[tuple[type, ...] | None, Decoder | None]] = []  # filled on first use: Figure.alt is a Figure
+    plan: list[_Plan] = []  # made on first use: Figure.alt is a Figure
 
     def rebuild(value: Any) -> Any:
         if not plan:
-            hints = typing.get_type_hints(cls)
-            for name in cls._fields:
-                allowed = _plain(hints[name])
-                plan.append((allowed, None if allowed is not None else _decoder(hints[name])))
+            plan.append(_plan(cls))
+        plain, nested = plan[0]
         if type(value) is not list or len(value) != size:
             raise TypeError(f"expected {size} fields for {cls.__name__}")
-        out = []
-        for (allowed, decoder), v in zip(plan, value, strict=True):
-            if decoder is not None:
-                out.append(decoder(v))
-            elif type(v) in allowed:  # type: ignore[operator]
-                out.append(v)
-            else:
-                raise TypeError(f"{cls.__name__}: unexpected {type(v).__name__}")
-        return cls(*out)
+        for i, allowed in plain:
+            if type(value[i]) not in allowed:
+                raise TypeError(f"{cls.__name__}: unexpected {type(value[i]).__name__}")
+        if nested:
+            value = value.copy()
+            for i, decoder, optional in nested:
+                if value[i] is not None or not optional:
+                    value[i] = decoder(value[i])
+        return tuple.__new__(cls, value)  # what the record's own __new__ does, minus a Python call per record
 
     return rebuild
+
+
+# A record's fields by index: those of scalar (or optional scalar) type with the types they may hold, checked
+# inline; the others with their decoders and whether None is allowed.
+_Plan = tuple[tuple[tuple[int, tuple[type, ...]], ...], tuple[tuple[int, Decoder, bool], ...]]
+
+
+def _plan(cls: Any) -> _Plan:
+    plain: list[tuple[int, tuple[type, ...]]] = []
+    nested: list[tuple[int, Decoder, bool]] = []
+    hints = typing.get_type_hints(cls)
+    for i, tp in enumerate(hints[name] for name in cls._fields):
+        optional = typing.get_origin(tp) in (types.UnionType, typing.Union)
+        if optional:
+            (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        if tp in _SCALARS:
+            plain.append((i, (*_SCALARS[tp], type(None)) if optional else _SCALARS[tp]))
+        else:
+            nested.append((i, _decoder(tp), optional))
+    return tuple(plain), tuple(nested)

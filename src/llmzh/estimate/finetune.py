@@ -4,9 +4,10 @@ Sources: ZeRO paper (Rajbhandari et al. 2020, sec. 3.1: 16 bytes per parameter f
 paper (NF4, double quantization), PEFT (LoRA matrices in fp32; ``prepare_model_for_kbit_training`` casts the
 unquantized parameters to fp32; ``modules_to_save`` copies; LoRA dropout on the adapter's input), Korthikanti et al.
 2022 (activations saved per block), DeepSpeed's deepspeed/runtime/zero/stage_1_and_2.py (v0.11, 2023: ZeRO-2's
-gradient buffers and optimizer step), torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's
-auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py (dequantization from 128 rows), Qwen's finetune.py and scripts
-and ChatGLM's ptuning scripts for the defaults the bench uses.
+gradient buffers and optimizer step) and stage3.py (v0.12.3, 2023-11: ZeRO-3's gradient buffer and sub-group step),
+torch.optim's foreach AdamW (pytorch/pytorch#97712), AutoGPTQ's auto_gptq/nn_modules/qlinear/qlinear_cuda_old.py
+(dequantization from 128 rows), Qwen's finetune.py and scripts and ChatGLM's ptuning scripts for the defaults the
+bench uses.
 
 A training step peaks twice: at the end of backward's way through the loss and the recomputed blocks, and in the
 optimizer step after the activations are freed; ``FinetuneEstimate`` keeps both and its totals take the larger.
@@ -49,11 +50,24 @@ ZERO2_STEP_BYTES = 2 + 4
 accumulated half gradients: ``step`` flattens ``averaged_gradients`` into a new half tensor
 (``flatten_dense_tensors_aligned``) and converts it ``.to`` fp32 for the fp32 partition's ``.grad``, both alive at
 once. The gradient buckets and the current micro-step's buffer are released before (``_release_ipg_buffers``)."""
+ZERO3_STEP_BYTES = 2 + 4
+"""DeepSpeed ZeRO-3's optimizer step, per parameter of the sub-group being stepped: ``_prepare_fp32_grad_for_sub_group``
+flattens the sub-group's half gradients into a new tensor and converts it ``.to`` fp32 for the fp32 partition's
+``.grad`` (https://github.com/deepspeedai/DeepSpeed/blob/6ea44d0/deepspeed/runtime/zero/stage3.py, v0.12.3, lines
+1771-1776); ``step`` walks the sub-groups one at a time and ``_release_sub_group`` frees that gradient before the
+next, so the peak is the largest sub-group's (``sub_group_size`` parameters; the greedy grouping in
+``_create_fp16_sub_groups`` can overshoot by one parameter tensor, not counted)."""
 FOREACH_ADAMW_STEP_BYTES = 4
-"""torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter: the default foreach implementation on
-CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop version" (torch.optim
-docs, ``foreach``; https://github.com/pytorch/pytorch/issues/97712: PR #104898 cut AdamW's to one,
-``exp_avg_sq_sqrt``, for PyTorch 2.1; PyTorch 2.0 held more, so this is a floor)."""
+"""torch.optim.AdamW's step outside DeepSpeed, per fp32 trainable parameter and intermediate: the default foreach
+implementation on CUDA holds intermediates as a tensor list, "~ sizeof(params) more peak memory than the for-loop
+version" (torch.optim docs, ``foreach``). Since PyTorch 2.1 one intermediate, ``exp_avg_sq_sqrt``
+(https://github.com/pytorch/pytorch/pull/104898, merged 2023-07-10, for issue #97712); see
+``FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0`` for PyTorch 2.0."""
+FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0 = 2
+"""PyTorch 2.0's ``_multi_tensor_adamw`` (https://github.com/pytorch/pytorch/blob/v2.0.0/torch/optim/adamw.py) holds
+two parameter-sized intermediates when it updates the parameters: ``exp_avg_sq_sqrt = torch._foreach_sqrt(...)`` and
+``denom = torch._foreach_add(exp_avg_sq_sqrt, eps)``, both alive at ``torch._foreach_addcdiv_``; PR #104898 made the
+second an in-place add for PyTorch 2.1."""
 LORA_DROPOUT_BYTES = 2 + 1
 """Per input feature of an adapted matrix and token, with LoRA dropout: the dropped-out copy of the input in the model
 dtype, which ``lora_A`` saves for its weight gradient, and the bool mask ``nn.Dropout`` saves for backward."""
@@ -139,8 +153,10 @@ def estimate_finetune(
     prefix_len: int = 128,
     attention: Attention = "flash",
     zero2_bucket: int | None = None,
+    zero3_sub_group: int | None = None,
     grad_accum: int = 1,
     lora_dropout: bool = False,
+    foreach_intermediates: int = 1,
 ) -> FinetuneEstimate:
     """Rough peak GPU memory of fine-tuning with AdamW in mixed precision on one device.
 
@@ -164,7 +180,18 @@ def estimate_finetune(
       double-buffers ``ipg_buffer`` under overlap_comm), and the loss without autocast
       (``LOSS_BYTES_PER_LOGIT_HALF``); with ``grad_accum`` > 1 micro-steps per step, a second half gradient buffer
       (``ZERO2_ACCUMULATED_BYTES``). Its optimizer step holds ``ZERO2_STEP_BYTES`` more per trainable parameter.
-      None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES``).
+      ``zero3_sub_group``: DeepSpeed ZeRO-3 on one device with that ``sub_group_size`` (Qwen's finetune_ds.sh passes
+      ds_config_zero3.json, "sub_group_size": 1e9; its README: "we use DeepSpeed ZeRO 3 in this script"). One
+      device means one partition holding everything and no gathering (partition_parameters.py
+      ``_no_gather_coalesced`` when ``num_partitions == 1``): the half parameters, ``grad_partitions_flat_buffer``
+      (one half gradient per parameter, accumulated in place across micro-steps), the fp32 partitions and the
+      AdamW states, 16 bytes per trainable parameter, plus the ``__ipg_bucket_flat_buffer`` of ``reduce_bucket_size``
+      half elements (transformers' HfTrainerDeepSpeedConfig.trainer_config_finalize fills "auto" with
+      hidden_size * hidden_size); the loss without autocast; the step adds
+      ``ZERO3_STEP_BYTES`` per parameter of the largest sub-group.
+      None: PyTorch AMP (``LOSS_BYTES_PER_LOGIT``) and torch's foreach AdamW (``FOREACH_ADAMW_STEP_BYTES`` per
+      trainable parameter and intermediate; ``foreach_intermediates`` 1 for PyTorch >= 2.1,
+      ``FOREACH_ADAMW_INTERMEDIATES_TORCH_2_0`` for PyTorch 2.0).
     * ptuning: P-Tuning v2 (ChatGLM's ptuning/, ChatGLM3's PREFIX_TUNING): frozen base at ``base_quant``, a prefix of
       ``prefix_len`` key and value vectors per layer trained in fp32; every attention also attends to the prefix.
     * ``train_embeddings``: embedding and LM head trained as copies in the model dtype (PEFT ``modules_to_save``,
@@ -175,20 +202,25 @@ def estimate_finetune(
     block's full set while it is recomputed. Overhead: CUDA context + workspace + allocator slack on the
     checkpointed activations.
     """
-    if seq < 1 or batch < 1 or grad_accum < 1:
-        raise EstimateError(f"need seq, batch and grad_accum >= 1, got seq={seq}, batch={batch}, {grad_accum=}")
+    if seq < 1 or batch < 1 or grad_accum < 1 or foreach_intermediates < 1:
+        raise EstimateError(
+            f"need seq, batch, grad_accum and foreach_intermediates >= 1, got seq={seq}, batch={batch}, "
+            f"{grad_accum=}, {foreach_intermediates=}"
+        )
+    if zero2_bucket is not None and zero3_sub_group is not None:
+        raise EstimateError("ZeRO-2 and ZeRO-3 are exclusive: pass zero2_bucket or zero3_sub_group, not both")
     p = count_params(arch)
     if base_quant is None:
         base_quant = Quant.BNB_NF4 if method == "qlora" else Quant.BF16
     act = 2
     tokens = seq * batch
     adapter = 0
-    zero = zero2_bucket is not None
+    zero = zero2_bucket is not None or zero3_sub_group is not None
     if method == "full":
         trainable = p.total
         weights = p.total * act
         grads_opt = p.total * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (act + 4 + ADAMW_STATE_BYTES))
-        step = p.total * FOREACH_ADAMW_STEP_BYTES  # the fp32 master weights are what AdamW steps
+        step = p.total * FOREACH_ADAMW_STEP_BYTES * foreach_intermediates  # AdamW steps the fp32 master weights
     else:
         weights = weight_bytes(arch, base_quant)
         if method == "qlora" and base_quant in (Quant.BNB_NF4, Quant.BNB_FP4):
@@ -201,13 +233,13 @@ def estimate_finetune(
             trainable = lora_params(arch, lora_rank, lora_targets)
         adapter = trainable * (act if zero else 4)
         grads_opt = trainable * ((ZERO2_BYTES_PER_TRAINABLE - act) if zero else (4 + ADAMW_STATE_BYTES))
-        step = trainable * FOREACH_ADAMW_STEP_BYTES  # fp32 adapters: an fp32 intermediate each
+        step = trainable * FOREACH_ADAMW_STEP_BYTES * foreach_intermediates  # fp32 adapters, fp32 intermediates
         if train_embeddings:
             copies = p.embedding + p.lm_head
             trainable += copies
             adapter += copies * act
             grads_opt += copies * (act + ADAMW_STATE_BYTES)
-            step += copies * act  # foreach intermediates take each parameter's dtype
+            step += copies * act * foreach_intermediates  # foreach intermediates take each parameter's dtype
     per_block = _saved_per_token(arch, act) * tokens
     if lora_dropout and method in ("lora", "qlora"):
         per_block += sum(m.rows_in for m in _lora_matrices(arch, lora_targets)) * LORA_DROPOUT_BYTES * tokens
@@ -228,6 +260,9 @@ def estimate_finetune(
         accumulated = trainable * ZERO2_ACCUMULATED_BYTES if grad_accum > 1 else 0
         grads_opt += buckets + accumulated
         step = trainable * ZERO2_STEP_BYTES - accumulated - buckets
+    if zero3_sub_group is not None:
+        grads_opt += arch.hidden * arch.hidden * act  # __ipg_bucket_flat_buffer, reduce_bucket_size "auto"
+        step = min(trainable, zero3_sub_group) * ZERO3_STEP_BYTES
     return FinetuneEstimate(
         method=method,
         seq=seq,
