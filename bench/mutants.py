@@ -230,6 +230,10 @@ def _start(root: Path, module: Path, source: str, tests: list[str]) -> int:
             os.dup2(null, 2)
         sys.dont_write_bytecode = True
         sys.path.insert(0, str(root / "src"))
+        # Tests that start `llmzh` in a process of its own (tests/spawned.py) must import the mutant too.
+        inherited = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root / "src"), inherited]))
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
         os.chdir(root)
         import pytest
 

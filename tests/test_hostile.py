@@ -98,6 +98,7 @@ def test_a_file_tree_listing_more_files_than_the_plan_adds_none(fakehub: FakeHub
         ("sub/.GIT/hooks/post-checkout", "'.git' segment"),
         (".git./config", "'.git' segment"),
         (".cache/huggingface/download/model.bin.metadata", "'.cache/huggingface' segment"),
+        ("weights/C:model.bin", "drive segment"),  # on Windows, written to the current folder of drive C:
         ("a\x00b.bin", "control character"),
         ("title\x1b]0;pwned\x07.bin", "control character"),
         ("x" * 256 + ".bin", "name too long"),
@@ -349,9 +350,7 @@ def test_a_write_that_fails_on_this_machine_is_not_blamed_on_the_hub(fakehub: Fa
     (target / "sub").write_text("a file where a folder must go")
     code, out, err = run("download", "demo/nested", "--local-dir", str(target), "--quiet")
     assert code == 1
-    assert err.splitlines()[0] == (
-        f"Error: cannot write {target / 'sub'}: File exists (a problem on this machine, not the Hub)"
-    )
+    assert err.splitlines()[0] == (f"Error: {target / 'sub'}: File exists (a problem on this machine, not the Hub)")
 
 
 def test_a_password_in_the_endpoint_is_never_printed(fakehub: FakeHub) -> None:
@@ -388,6 +387,7 @@ def test_a_repo_id_the_hub_cannot_have_is_one_line(command: str, repo: str, reas
     assert code == 2
     first, hint = err.splitlines()
     assert first.startswith(f"Error: {repo!r} is not a Hub repo id: ") and reason in first
+    assert first.count(repr(repo)) == 1  # huggingface_hub's message names it again: said once
     assert hint == "Hint: e.g. THUDM/chatglm-6b-int4"
 
 
@@ -535,12 +535,12 @@ def test_figures_are_fresh_for_24_hours(fakehub: FakeHub) -> None:
     settings = HubSettings(endpoint=fakehub.url)
     fetch_infos(["demo/glm-demo"], settings)
     path = cache_path(settings.endpoint, "demo/glm-demo")
-    for age_h, fetched in ((23.9, 0), (24.1, 1)):
+    for age_s, fetched in ((24 * 3600 - 60, 0), (24 * 3600 + 20, 1)):
         data = json.loads(path.read_text())
-        path.write_text(json.dumps({**data, "fetched_at": time.time() - age_h * 3600}))
+        path.write_text(json.dumps({**data, "fetched_at": time.time() - age_s}))
         fakehub.reset_requests()
         fetch_infos(["demo/glm-demo"], settings)
-        assert fakehub.count("GET", "/api/models/*") == fetched, age_h
+        assert fakehub.count("GET", "/api/models/*") == fetched, age_s
 
 
 def test_age_is_shown_in_seconds_minutes_hours_then_days() -> None:
@@ -563,3 +563,47 @@ def test_a_config_that_cannot_be_fetched_is_one_line_or_the_stale_copy(fakehub: 
     assert fetch_config("ok/cfg", settings) == LLAMA
     fakehub.fail_next("*/config.json", status=500, times=None)
     assert fetch_config("ok/cfg", settings._replace(refresh=True)) == LLAMA  # stale beats nothing
+
+
+def test_a_file_name_that_is_not_text_is_refused_and_shown_cut_short(fakehub: FakeHub, tmp_path: Path) -> None:
+    siblings = [{"rfilename": list(range(30)), "size": 10}]
+    fakehub.add_repo("evil/names", {"config.json": b"{}"}, extra={"siblings": siblings})
+    code, out, err = run("download", "evil/names", "--local-dir", str(tmp_path / "d"))
+    assert code == 1
+    host = fakehub.url.removeprefix("http://")
+    assert err.splitlines()[0] == (
+        f"Error: refusing evil/names: {host} sent a malformed answer "
+        "(a file name is not text: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1); nothing was written"
+    )
+    assert fakehub.transfers == [] and not (tmp_path / "d").exists()
+
+
+def test_a_stored_token_that_cannot_be_read_is_a_local_problem() -> None:
+    from huggingface_hub import constants
+
+    token = Path(constants.HF_TOKEN_PATH)  # in the test's sandbox
+    token.mkdir(parents=True)  # not a file: reading it fails, before any request to huggingface.co
+    info = fetch_infos(["demo/a"], HubSettings())["demo/a"]
+    assert (info.status, info.error) == (
+        "unavailable",
+        f"{token}: Is a directory (a problem on this machine, not the Hub)",
+    )
+
+
+def test_an_endpoint_on_port_zero_is_a_usage_error() -> None:
+    code, out, err = run("show", "glm-demo", "--endpoint", "http://127.0.0.1:0")
+    assert code == 2
+    assert err.splitlines()[0] == "Error: endpoint 'http://127.0.0.1:0' is not an http(s) URL"
+
+
+def test_a_long_malformed_commit_id_is_shown_cut_short(fakehub: FakeHub) -> None:
+    fakehub.add_repo("evil/sha", {"config.json": b"{}"}, extra={"sha": "f" * 200})
+    code, out, err = run("download", "evil/sha", "--quiet")
+    assert code == 1
+    host = fakehub.url.removeprefix("http://")
+    shown = "malformed commit id '" + "f" * 79  # the value cut to 80 characters of its repr...
+    shown = (shown + " (expected 40 hex digits)")[:120]  # ...and the reason to 120
+    assert (
+        err.splitlines()[0]
+        == f"Error: refusing evil/sha: {host} sent a malformed answer ({shown}); nothing was written"
+    )

@@ -7,26 +7,39 @@ read back from llmzh's own constants.
 from __future__ import annotations
 
 import json
+import os
+import re
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakehub import FakeHub, git_blob_sha1, sha256_hex
+from huggingface_hub import hf_hub_download
+from huggingface_hub._local_folder import get_local_download_paths
 from typer.testing import CliRunner
 
+from llmzh import hub
 from llmzh.cli import app
 from llmzh.errors import HubError
 from llmzh.hub import (
     HubSettings,
     _matches_etag,
+    _origin,
+    _resumable_transfers,
+    _Transfer,
     age,
     check_access,
+    download,
     failure_summary,
     fetch_card,
     fetch_config,
     fetch_infos,
+    hub_cache_dir,
     list_repo,
     require_ok,
+    snapshot_dir,
 )
 from llmzh.repoinfo import HubInfo, cache_path, read_cached
 
@@ -373,3 +386,241 @@ def test_fetch_card_drops_dtype_counts_that_are_not_numbers(fakehub: FakeHub) ->
     card = fetch_card("demo/odd", settings(fakehub))
     assert card.dtypes == (("BF16", 6_000),)
     assert card.params == 6_000
+
+
+# ---------------------------------------------------------------- downloads: what the destination already holds
+
+
+def dl(*args: str) -> Any:
+    return runner.invoke(app, ["download", *args, "--lang", "en"], env=FIXTURE_ENV)
+
+
+def test_a_file_a_new_commit_keeps_is_present_through_its_blob(fakehub: FakeHub) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"config.json": b'{"v": 1}', "model.bin": weights})
+    assert dl("demo/a", "--quiet").exit_code == 0
+    fakehub.add_repo("demo/a", {"config.json": b'{"v": 22}', "model.bin": weights})  # the repo moved on
+    commit = fakehub.repo("demo/a").refs["main"]
+    result = dl("demo/a", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    # the new commit has no snapshot link yet, but the weights' blob (named by their sha256) is in the cache
+    assert result.stdout.splitlines()[:3] == [
+        f"demo/a @ main ({commit[:8]}): 2 files, 1009 B; 9 B to download",
+        "        9 B  config.json",
+        "     1000 B  model.bin (present)",
+    ]
+    fakehub.reset_requests()
+    assert dl("demo/a", "--quiet").exit_code == 0
+    assert [t.filename for t in fakehub.transfers] == ["config.json"]
+
+
+def test_a_file_edited_in_a_local_dir_since_its_download_is_fetched_again(fakehub: FakeHub, tmp_path: Path) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"model.bin": weights})
+    target = tmp_path / "d"
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    assert dl("demo/a", "--local-dir", str(target), "--dry-run").stdout.splitlines()[:2] == [
+        f"demo/a @ main ({fakehub.repo('demo/a').refs['main'][:8]}): 1 file, 1000 B; all present",
+        "     1000 B  model.bin (present)",
+    ]
+    edited = target / "model.bin"
+    edited.write_bytes(b"x" * 1000)
+    later = edited.stat().st_mtime + 10  # written after huggingface_hub recorded it: no longer known to match
+    os.utime(edited, (later, later))
+    result = dl("demo/a", "--local-dir", str(target), "--dry-run")
+    assert result.stdout.splitlines()[1] == "     1000 B  model.bin"
+    assert "1000 B to download" in result.stdout.splitlines()[0]
+    fakehub.reset_requests()
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    assert edited.read_bytes() == weights
+    assert [t.filename for t in fakehub.transfers] == ["model.bin"]
+
+
+def test_the_resuming_stand_in_honours_force_download_like_the_function_it_replaces(fakehub: FakeHub) -> None:
+    weights = b"w" * 1000
+    fakehub.add_repo("demo/a", {"model.bin": weights})
+    commit = fakehub.repo("demo/a").refs["main"]
+    assert dl("demo/a", "--quiet").exit_code == 0
+    blob = hub_cache_dir() / "models--demo--a" / "blobs" / sha256_hex(weights)
+
+    def forced() -> None:
+        with _resumable_transfers(_Transfer(None)):
+            hf_hub_download("demo/a", "model.bin", revision=commit, force_download=True, endpoint=fakehub.url)
+
+    fakehub.reset_requests()
+    forced()  # a complete file and no partial: fetched again, whole
+    assert [(t.filename, t.range, t.sent) for t in fakehub.transfers] == [("model.bin", None, 1000)]
+    assert blob.read_bytes() == weights
+    blob.with_name(blob.name + ".incomplete").write_bytes(weights[:400])
+    fakehub.reset_requests()
+    forced()  # a kept partial is not resumed when a fresh copy is asked for
+    assert [(t.filename, t.range, t.sent) for t in fakehub.transfers] == [("model.bin", None, 1000)]
+    assert blob.read_bytes() == weights and not blob.with_name(blob.name + ".incomplete").exists()
+
+
+def test_a_download_run_off_the_main_thread_completes(fakehub: FakeHub, tmp_path: Path) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000})
+    listing = list_repo("demo/a", settings(fakehub))
+    done: list[Path] = []
+    worker = threading.Thread(target=lambda: done.append(download(listing, settings(fakehub), paths=["model.bin"])))
+    worker.start()
+    worker.join()
+    # Ctrl-C can only be caught on the main thread: elsewhere the download runs without a handler of its own
+    assert done == [snapshot_dir("demo/a", listing.commit)]
+    assert (done[0] / "model.bin").read_bytes() == b"w" * 1000
+
+
+# ---------------------------------------------------------------- doctor, and whose origin a request goes to
+
+
+def test_doctor_says_why_the_endpoint_does_not_answer() -> None:
+    result = runner.invoke(app, ["doctor", "--json", "--endpoint", "http://127.0.0.1:9", "--timeout", "1"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["endpoint_ok"], report["endpoint_detail"]) == (False, "cannot reach 127.0.0.1:9 (ConnectError)")
+
+
+def test_doctor_asks_the_endpoint_for_one_model_and_says_how_it_answered(fakehub: FakeHub) -> None:
+    result = runner.invoke(app, ["doctor", "--json", "--endpoint", fakehub.url])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["endpoint_ok"] is True
+    assert re.fullmatch(r"HTTP 404 in \d+ ms", report["endpoint_detail"])  # the fake Hub lists no models: any answer
+    assert [r.path for r in fakehub.requests] == ["/api/models?limit=1"]
+
+
+def test_an_origin_counts_the_default_port_of_its_scheme() -> None:
+    # RFC 6454: the token guard (Hub and ModelScope) keeps the token on the endpoint's origin, written either way
+    assert _origin("http://Host.example/a") == _origin("http://host.example:80/b") == ("http", "host.example", 80)
+    assert _origin("https://host.example/a") == _origin("HTTPS://host.example:443/") == ("https", "host.example", 443)
+    assert _origin("http://host.example:443/") != _origin("https://host.example/")
+    assert _origin("https://host.example:80/") != _origin("http://host.example/")
+
+
+def test_a_local_dir_file_is_present_within_huggingface_hubs_one_second_of_its_record(
+    fakehub: FakeHub, tmp_path: Path
+) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000})
+    target = tmp_path / "d"
+    assert dl("demo/a", "--local-dir", str(target), "--quiet").exit_code == 0
+    record = target / ".cache" / "huggingface" / "download" / "model.bin.metadata"
+    commit, etag, _ = record.read_text(encoding="utf-8").splitlines()
+    record.write_text(f"{commit}\n{etag}\n1700000000\n", encoding="utf-8")  # recorded at a whole second
+    get_local_download_paths(target, "model.bin").incomplete_path(etag).write_bytes(b"w" * 300)  # a run left it
+    states = []
+    for after in (0.5, 1.0, 1.5):  # the file's mtime, seconds after the record
+        os.utime(target / "model.bin", (1700000000 + after, 1700000000 + after))
+        (part,) = json.loads(dl("demo/a", "--local-dir", str(target), "--dry-run", "--json").stdout)["repos"]
+        states.append([(f["present"], f["partial_bytes"]) for f in part["files"]])
+    assert states == [[(True, 0)], [(True, 0)], [(False, 300)]]  # a partial counts for a missing file only
+
+
+def test_present_files_count_no_partial_and_a_file_without_checksum_is_planned(fakehub: FakeHub) -> None:
+    fakehub.add_repo("demo/a", {"model.bin": b"w" * 1000, "config.json": b"{}"})
+    assert dl("demo/a", "--quiet").exit_code == 0
+    (part,) = json.loads(dl("demo/a", "--dry-run", "--json").stdout)["repos"]
+    assert [(f["path"], f["present"], f["partial_bytes"]) for f in part["files"]] == [
+        ("config.json", True, 0),
+        ("model.bin", True, 0),
+    ]
+    # a listing without sha256 or blob id (a mirror may omit them): nothing names a blob, so nothing is present
+    siblings = [{"rfilename": "extra.bin", "size": 5}]
+    fakehub.add_repo("demo/bare", {"extra.bin": b"e" * 5}, extra={"siblings": siblings})
+    result = dl("demo/bare", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    (part,) = json.loads(result.stdout)["repos"]
+    assert part["files"] == [{"path": "extra.bin", "size": 5, "present": False, "partial_bytes": 0}]
+
+
+def test_a_bug_in_a_fetching_thread_surfaces_at_once_in_one_line(
+    fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakehub.add_repo("demo/glm-demo", {"model.bin": b"x"})
+
+    def broken(repo: str, info: object) -> HubInfo:
+        raise RuntimeError(f"bug while reading {repo}")
+
+    monkeypatch.setattr(hub, "_from_model_info", broken)
+    # not after the 300 s the other repos may take: the first bug ends the wait
+    result = runner.invoke(app, ["show", "glm-demo", "--timeout", "300", "--lang", "en"], env=FIXTURE_ENV)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unexpected error (RuntimeError: bug while reading demo/glm-demo)\n"
+        "Hint: run with LLMZH_DEBUG=1 for details\n"
+    )
+
+
+# ---------------------------------------------------------------- tokens, licences, byte counts, what is left behind
+
+
+def test_a_stored_login_is_not_sent_to_a_mirror(fakehub: FakeHub) -> None:
+    from huggingface_hub import constants
+
+    Path(constants.HF_TOKEN_PATH).write_text("hf_storedLOGINforHuggingFaceOnly", encoding="utf-8")
+    fakehub.add_repo("demo/a", {"model.bin": b"x"})
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].status == "ok"
+    assert dl("demo/a", "--quiet").exit_code == 0
+    assert fakehub.requests and all("authorization" not in r.headers for r in fakehub.requests)
+
+
+def test_the_licence_tag_is_found_among_other_tags(fakehub: FakeHub) -> None:
+    tags = ["text-generation", "zh", "license:apache-2.0", "license:mit"]
+    fakehub.add_repo("demo/a", {"model.bin": b"x"}, tags=tags)
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].license == "apache-2.0"  # the first licence tag
+
+
+def test_byte_counts_add_up_to_the_file_when_a_retry_starts_again_from_zero(
+    fakehub: FakeHub, hf_sleeps: object
+) -> None:
+    mib = 1 << 20  # what llmzh writes at a time
+    data = bytes(range(256)) * (5 * mib // 2 // 256)  # 2.5 MiB
+    fakehub.add_repo("demo/a", {"model.bin": data})
+    fakehub.support_range = False  # the retry after the cut gets the whole file again (200)
+    fakehub.drop_file("model.bin", 3 * mib // 2)  # a clean close: http_get retries at once, within the call
+    listing = list_repo("demo/a", settings(fakehub))
+    counts: list[int] = []
+    path = download(listing, settings(fakehub), paths=["model.bin"], on_bytes=counts.append)
+    assert (path / "model.bin").read_bytes() == data
+    assert [c for c in counts if c < 0] == [-mib]  # the MiB written before the cut was taken back...
+    assert sum(counts) == len(data)  # ...so the progress bar ends at the file's size
+
+
+def test_a_download_leaves_huggingface_hub_as_it_found_it(fakehub: FakeHub) -> None:
+    import logging
+
+    from huggingface_hub import constants, file_download
+
+    fakehub.add_repo("demo/a", {"model.bin": b"x" * 100})
+    before = (
+        file_download._download_to_tmp_and_move,
+        constants.HF_HUB_DISABLE_XET,
+        constants.DOWNLOAD_CHUNK_SIZE,
+        logging.getLogger("huggingface_hub").level,
+    )
+    assert dl("demo/a", "--quiet").exit_code == 0
+    after = (
+        file_download._download_to_tmp_and_move,
+        constants.HF_HUB_DISABLE_XET,
+        constants.DOWNLOAD_CHUNK_SIZE,
+        logging.getLogger("huggingface_hub").level,
+    )
+    assert after == before
+
+
+def test_no_request_goes_anywhere_but_where_it_was_asked(fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    import huggingface_hub
+    from huggingface_hub.utils import _detect_agent
+
+    # With telemetry on, huggingface_hub fetches a list of AI agents from its import-time endpoint (huggingface.co
+    # for most users, whatever --endpoint says) once per process and day, and names the agent in the user agent.
+    monkeypatch.setattr(_detect_agent, "_registry", None)  # its cache (on disk: in the test's sandbox)
+    monkeypatch.setenv("AI_AGENT", "some-harness")
+    fakehub.add_repo("demo/a", {"model.bin": b"x"})
+    assert fetch_infos(["demo/a"], settings(fakehub))["demo/a"].status == "ok"
+    (request,) = fakehub.requests  # the fake Hub is also the import-time endpoint here
+    assert request.path == "/api/models/demo/a?blobs=true"
+    agent = request.headers["user-agent"]
+    assert agent.startswith("llmzh/")
+    assert agent.split("; ")[1:] == [f"hf_hub/{huggingface_hub.__version__}", f"python/{platform.python_version()}"]

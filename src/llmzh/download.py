@@ -232,6 +232,8 @@ def _path_problem(path: str, destination: Path | None) -> str | None:
     windows = PureWindowsPath(path)
     if posix.is_absolute() or windows.drive or windows.root:
         return "absolute"
+    if any(PureWindowsPath(part).drive for part in posix.parts):
+        return "drive segment"  # `a/C:b` is written to drive C: on Windows; huggingface_hub refuses it half-way
     parts = [p.rstrip(". ").casefold() for p in posix.parts]  # Windows drops trailing dots and spaces
     if ".." in posix.parts:
         return "'..' segment"

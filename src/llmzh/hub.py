@@ -177,8 +177,9 @@ def local_problem(error: BaseException) -> str | None:
         return None
     if error.filename is None and error.errno not in _LOCAL_ERRNOS:
         return None
-    where = f" {shown(str(error.filename))}" if error.filename is not None else ""
-    return f"cannot write{where}: {error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
+    # Not "cannot write": reading fails too (a stored token that is not readable, for instance).
+    where = f"{shown(str(error.filename))}: " if error.filename is not None else ""
+    return f"{where}{error.strerror or type(error).__name__} (a problem on this machine, not the Hub)"
 
 
 def _siblings(info: Any) -> list[Any]:
@@ -283,7 +284,7 @@ def _fetch_within(todo: list[tuple[str, HubInfo | None]], settings: HubSettings)
                 done[repo] = info
                 finished.notify_all()
 
-    for _ in range(max(1, min(settings.max_workers, len(todo)))):
+    for _ in range(min(settings.max_workers, len(todo))):  # todo is never empty here
         threading.Thread(target=work, name="llmzh-hub", daemon=True).start()
     with finished:
         finished.wait_for(lambda: bugs or len(done) == len(todo), timeout=max(0.0, deadline - time.monotonic()))
@@ -388,7 +389,7 @@ class LocalFile(NamedTuple):
     """What the destination already holds of one file."""
 
     present: bool  # complete, and for the listed ETag
-    partial: int = 0  # bytes kept from an interrupted download, resumed by the next one
+    partial: int  # bytes kept from an interrupted download, resumed by the next one
 
 
 class Digest(NamedTuple):
@@ -758,7 +759,6 @@ def _resumable_download_to_tmp_and_move(
     partial = Path(incomplete_path)
     if force_download or (expected_size is not None and _size(partial) > expected_size):
         partial.unlink(missing_ok=True)  # not a prefix of this file
-    partial.parent.mkdir(parents=True, exist_ok=True)
     resumed = _size(partial)
     _append_download(partial, resumed, url_to_download, headers, expected_size, filename, tqdm_class)
     if resumed and not _matches_etag(partial, etag):
@@ -868,7 +868,7 @@ class _NoBars:
     """A do-nothing stand-in for tqdm: huggingface_hub draws no bar of its own; llmzh draws one from byte counts."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.n = kwargs.get("initial", 0) or 0
+        # huggingface_hub reads and sets these two on its outer bars (`n` through getattr, with 0 if absent).
         self.total = kwargs.get("total")
         self.format_dict: dict[str, Any] = {"rate": None}
 
@@ -879,7 +879,7 @@ class _NoBars:
         return None
 
     def update(self, n: float | None = 1) -> None:
-        self.n += n or 0
+        return None
 
     def refresh(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -905,7 +905,8 @@ _TOKEN_ORIGIN: tuple[str, str, int] | None = None
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme, 0)
+    # Endpoints are checked to be http(s) URLs, and the client sends nothing else.
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
 def _strip_foreign_token(request: Any) -> None:
@@ -952,12 +953,11 @@ def _talking_to(settings: HubSettings) -> Iterator[HfApi]:
     api = _client(settings)
     session = get_session()
     hooks = session.event_hooks
-    if _strip_foreign_token not in hooks["request"] or _check_file_headers not in hooks["response"]:
-        if _strip_foreign_token not in hooks["request"]:
-            hooks["request"].append(_strip_foreign_token)
-        if _check_file_headers not in hooks["response"]:
-            hooks["response"].append(_check_file_headers)
-        session.event_hooks = hooks
+    if _strip_foreign_token not in hooks["request"]:
+        hooks["request"].append(_strip_foreign_token)
+    if _check_file_headers not in hooks["response"]:
+        hooks["response"].append(_check_file_headers)
+    session.event_hooks = hooks
     previous, _TOKEN_ORIGIN = _TOKEN_ORIGIN, _origin(settings.endpoint)
     try:
         yield api
@@ -989,8 +989,6 @@ def _transfer_error(error: BaseException, listing: RepoListing, settings: HubSet
         return HubError(
             f"a file of {listing.repo} arrived with the wrong size; {kept}", hint="run the same command to resume"
         )
-    if isinstance(error, ValueError) and str(error).startswith("Invalid filename"):
-        return HubError(f"{listing.repo}: refusing a file path that would escape the destination: {shown(str(error))}")
     return _repo_error(error, listing.repo, settings, listing.revision)
 
 
