@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 import yaml
+from published_configs import CHATGLM_6B, LLAMA_7B
 
 from llmzh.errors import LlmzhError
 from llmzh.estimate import (
@@ -36,16 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- published configs (copied from config.json)
 
-CHATGLM_6B = {
-    "model_type": "chatglm",
-    "num_layers": 28,
-    "hidden_size": 4096,
-    "inner_hidden_size": 16384,
-    "num_attention_heads": 32,
-    "vocab_size": 130528,
-    "max_sequence_length": 2048,
-    "position_encoding_2d": True,
-}
 CHATGLM2_6B = {
     "model_type": "chatglm",
     "num_layers": 28,
@@ -158,14 +149,6 @@ INTERNLM2_7B = {
     "tie_word_embeddings": False,
 }
 BLOOM_7B1 = {"model_type": "bloom", "n_layer": 30, "n_head": 32, "hidden_size": 4096, "vocab_size": 250880}
-LLAMA_7B = {
-    "model_type": "llama",
-    "num_hidden_layers": 32,
-    "hidden_size": 4096,
-    "intermediate_size": 11008,
-    "num_attention_heads": 32,
-    "vocab_size": 32000,
-}
 LLAMA2_7B = {**LLAMA_7B, "max_position_embeddings": 4096}
 YI_6B = {**LLAMA_7B, "num_key_value_heads": 4, "vocab_size": 64000, "tie_word_embeddings": False}
 DEEPSEEK_7B = {**LLAMA_7B, "num_hidden_layers": 30, "num_key_value_heads": 32, "vocab_size": 102400}

@@ -4,19 +4,12 @@ each against a hand-computed LLaMA-7B case (32 layers, hidden 4096, MLP 11008, v
 from __future__ import annotations
 
 import pytest
+from published_configs import LLAMA_7B
 
 from llmzh.errors import LlmzhError
 from llmzh.estimate import FinetuneEstimate, arch_from_config, count_params, estimate_finetune
 from llmzh.schema import Quant
 
-LLAMA_7B = {
-    "model_type": "llama",
-    "num_hidden_layers": 32,
-    "hidden_size": 4096,
-    "intermediate_size": 11008,
-    "num_attention_heads": 32,
-    "vocab_size": 32000,
-}
 A = arch_from_config(LLAMA_7B)
 N = 6_738_415_616  # 2 x 32000 x 4096 embedding + LM head, 32 x 202,383,360 per layer (matrices + 2 norms), 4096
 BUCKET = 200_000_000  # Qwen's ds_config_zero2.json reduce_bucket_size

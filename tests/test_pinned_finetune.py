@@ -10,33 +10,14 @@ gated MLP 11008, vocabulary 32000, untied. ChatGLM-6B (THUDM/chatglm-6b config.j
 from __future__ import annotations
 
 import pytest
+from published_configs import CHATGLM_6B, LLAMA_7B
 
 from llmzh.errors import LlmzhError
 from llmzh.estimate import arch_from_config, estimate_finetune
 from llmzh.schema import Quant
 
-LLAMA = arch_from_config(
-    {
-        "model_type": "llama",
-        "num_hidden_layers": 32,
-        "hidden_size": 4096,
-        "intermediate_size": 11008,
-        "num_attention_heads": 32,
-        "vocab_size": 32000,
-    }
-)
-GLM = arch_from_config(
-    {
-        "model_type": "chatglm",
-        "num_layers": 28,
-        "hidden_size": 4096,
-        "inner_hidden_size": 16384,
-        "num_attention_heads": 32,
-        "vocab_size": 130528,
-        "max_sequence_length": 2048,
-        "position_encoding_2d": True,
-    }
-)
+LLAMA = arch_from_config(LLAMA_7B)
+GLM = arch_from_config(CHATGLM_6B)
 # LLaMA-7B's block matrices: 32 x (4 x 4096 x 4096 + 3 x 4096 x 11008) = 32 x 202,375,168
 BLOCK_LINEAR = 6_476_005_376
 # what stays unquantized: embedding + LM head 2 x 32000 x 4096 = 262,144,000, and 65 RMSNorms of 4096 = 266,240
