@@ -543,6 +543,11 @@ def test_a_bug_in_a_fetching_thread_surfaces_at_once_in_one_line(
     monkeypatch.setattr(hub, "_from_model_info", broken)
     # not after the 300 s the other repos may take: the first bug ends the wait
     result = runner.invoke(app, ["show", "glm-demo", "--timeout", "300", "--lang", "en"], env=FIXTURE_ENV)
+    # The other workers still run (daemon threads, ended with the process in real use); wait for them here, or one
+    # would reach the next test's emptied fake Hub and leave its failed connection to the garbage collector there.
+    for thread in threading.enumerate():
+        if thread.name == "llmzh-hub":
+            thread.join(timeout=30)
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: unexpected error (RuntimeError: bug while reading demo/glm-demo)\n"
