@@ -320,7 +320,8 @@ class FakeHub:
     def reset(self) -> None:
         """Forget repos, injected failures, recorded requests and restore default knobs (server keeps running)."""
         self._wake.set()  # abort handlers still sleeping from a previous test
-        with self._lock:
+        with self._bodies_done:
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)  # as in reset_requests
             self._repos.clear()
             self._requests.clear()
             self._transfers.clear()
@@ -593,7 +594,11 @@ class FakeHub:
             return list(self._transfers)
 
     def reset_requests(self) -> None:
-        with self._lock:
+        """Forget the requests and transfers so far, after the bodies still being sent are logged (up to 10 s): a
+        client can have read a whole body before the server thread records it, and a record landing after the clear
+        would count in the next reading."""
+        with self._bodies_done:
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)
             self._requests.clear()
             self._transfers.clear()
 
