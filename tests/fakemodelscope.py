@@ -85,6 +85,7 @@ class FakeModelScope:
         self._lock = threading.RLock()
         self._bodies_done = threading.Condition(self._lock)  # notified when a file body's Transfer is recorded
         self._bodies_in_flight = 0
+        self._generation = 0  # advanced by reset(): a stall that began before it is not logged after it
         self._ids = itertools.count(1)
         self._repos: dict[str, MsRepo] = {}
         self._requests: list[RecordedRequest] = []
@@ -124,7 +125,10 @@ class FakeModelScope:
         self.close()
 
     def reset(self) -> None:
-        with self._lock:
+        with self._bodies_done:
+            # a body still being sent from an earlier test is logged before the clear, not in the next test's list
+            self._bodies_done.wait_for(lambda: self._bodies_in_flight == 0, timeout=10)
+            self._generation += 1
             self._repos.clear()
             self._requests.clear()
             self._transfers.clear()
@@ -314,6 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _stall(self, what: str, seconds: float) -> bool:
         """Send nothing for `seconds` or until the client hangs up (True), whichever comes first, and log it."""
         self.wfile.flush()
+        generation = self.fake._generation
         deadline = time.monotonic() + seconds
         hung_up = False
         while not hung_up and not self.fake._wake.is_set() and (left := deadline - time.monotonic()) > 0:
@@ -326,7 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if not hung_up:  # the client sent something (a pipelined request): keep waiting
                     self.fake._wake.wait(min(left, 0.02))
         with self.fake._lock:
-            self.fake._stalled.append(Stalled(what, hung_up))
+            if self.fake._generation == generation:  # an earlier test's stall ending late is not this test's
+                self.fake._stalled.append(Stalled(what, hung_up))
         if hung_up:
             self.close_connection = True
         return hung_up
