@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 import yaml
-from published_configs import CHATGLM_6B, LLAMA_7B
+from published_configs import CHATGLM_6B, LLAMA_7B, QWEN2_5_0_5B, QWEN2_5_7B
 
 from llmzh.errors import LlmzhError
 from llmzh.estimate import (
@@ -82,29 +82,6 @@ QWEN_7B = {
     "no_bias": True,
     "vocab_size": 151936,
     "tie_word_embeddings": False,
-}
-QWEN2_5_7B = {
-    "model_type": "qwen2",
-    "hidden_size": 3584,
-    "intermediate_size": 18944,
-    "num_attention_heads": 28,
-    "num_hidden_layers": 28,
-    "num_key_value_heads": 4,
-    "vocab_size": 152064,
-    "tie_word_embeddings": False,
-    "max_position_embeddings": 32768,
-    "torch_dtype": "bfloat16",
-}
-QWEN2_5_0_5B = {
-    "model_type": "qwen2",
-    "hidden_size": 896,
-    "intermediate_size": 4864,
-    "num_attention_heads": 14,
-    "num_hidden_layers": 24,
-    "num_key_value_heads": 2,
-    "vocab_size": 151936,
-    "tie_word_embeddings": True,
-    "max_position_embeddings": 32768,
 }
 QWEN1_5_7B = {
     "model_type": "qwen2",

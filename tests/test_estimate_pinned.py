@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from published_configs import QWEN2_5_0_5B, QWEN2_5_7B
 
 from llmzh.estimate import (
     EstimateError,
@@ -31,30 +32,7 @@ from llmzh.schema import Quant
 MiB = 1 << 20
 CONFIGS = Path(__file__).parent / "fixtures" / "configs"
 
-# Published configs (values copied from each repo's config.json, as in tests/test_estimate.py).
-QWEN2_5_7B = {
-    "model_type": "qwen2",
-    "hidden_size": 3584,
-    "intermediate_size": 18944,
-    "num_attention_heads": 28,
-    "num_hidden_layers": 28,
-    "num_key_value_heads": 4,
-    "vocab_size": 152064,
-    "tie_word_embeddings": False,
-    "max_position_embeddings": 32768,
-    "torch_dtype": "bfloat16",
-}
-QWEN2_5_0_5B = {
-    "model_type": "qwen2",
-    "hidden_size": 896,
-    "intermediate_size": 4864,
-    "num_attention_heads": 14,
-    "num_hidden_layers": 24,
-    "num_key_value_heads": 2,
-    "vocab_size": 151936,
-    "tie_word_embeddings": True,
-    "max_position_embeddings": 32768,
-}
+# Published configs: tests/published_configs.py.
 QWEN2_5_0_5B_PARAMS = 494_032_768  # Qwen/Qwen2.5-0.5B safetensors: "494M params"
 QWEN2_5_0_5B_EMBEDDING = 151936 * 896
 
