@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakehub import FakeHub
+from fakehub import CLOSED_ENDPOINT, FakeHub
 from rich.cells import cell_len
 from test_hardware import FakeProbe, use
 from typer.testing import CliRunner
@@ -363,6 +363,17 @@ def test_every_help_text_has_chinese() -> None:
     assert leaks == []
 
 
+# A child process outside the test's socket guard: a bare environment, every endpoint on the closed loopback port.
+CLEAN_ENV = {
+    "COLUMNS": "100",
+    "NO_COLOR": "1",
+    "PATH": "/usr/bin:/bin",
+    "LLMZH_LANG": "en",
+    "HF_ENDPOINT": CLOSED_ENDPOINT,
+    "MODELSCOPE_ENDPOINT": CLOSED_ENDPOINT,
+}
+
+
 def test_zh_help_through_the_entry_point() -> None:
     import subprocess
     import sys
@@ -371,7 +382,7 @@ def test_zh_help_through_the_entry_point() -> None:
         [sys.executable, "-m", "llmzh", "--lang", "zh", "list", "--help"],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "100", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "LLMZH_LANG": "en"},
+        env=CLEAN_ENV,
         check=True,
     )
     assert "列出能在你的硬件上运行的模型" in result.stdout and "示例：" in result.stdout
@@ -586,7 +597,7 @@ def test_the_parsers_own_usage_errors_in_zh(args: list[str], expected: str) -> N
     import subprocess
     import sys
 
-    env = {"COLUMNS": "100", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "LLMZH_LANG": "en"}
+    env = CLEAN_ENV
     result = subprocess.run(
         [sys.executable, "-m", "llmzh", "--lang", "zh", *args], capture_output=True, text=True, env=env, check=False
     )
